@@ -1,0 +1,1 @@
+"""Off-chain services: device API, evidence storage, agents, simulator and audit."""
