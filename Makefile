@@ -1,0 +1,87 @@
+# ASC dapp — one entry point for set-up, tests, the demo and the benchmarks.
+# Every target installs what it needs, idempotently (stamps compare the lock files' hashes).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SLITHER_VENV := .venv-slither
+STATE_DIR ?= .state
+ASC_CHAIN_PORT ?= 8645
+ASC_CHAIN_ID ?= 31337
+
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/scripts/bin
+export ASC_CHAIN_PORT ASC_CHAIN_ID
+# Brownie and py-solc-x must never try to download anything.
+export BROWNIE_NO_UPDATE := 1
+
+PY_STAMP := $(VENV)/.lock-$(shell sha256sum requirements.lock | cut -c1-16)
+NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16)
+SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
+
+.PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo \
+        bench-gas clean
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
+
+# ---------------------------------------------------------------------------------------------- set-up
+$(PY_STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the pinned Python lock into $(VENV) ..."
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	@rm -f $(VENV)/.lock-* && touch $@
+
+$(NPM_STAMP): package-lock.json
+	@echo "installing the pinned npm packages (solc-js, OpenZeppelin, anvil) ..."
+	@npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.lock-* && touch $@
+
+$(SLITHER_STAMP): .ci/slither-requirements.txt
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	@echo "installing slither into $(SLITHER_VENV) (its pins clash with brownie's) ..."
+	@$(SLITHER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/slither-requirements.txt
+	@rm -f $(SLITHER_VENV)/.lock-* && touch $@
+
+setup: $(PY_STAMP) $(NPM_STAMP)  ## install the pinned toolchain and declare brownie's networks
+	@scripts/bin/setup-networks
+	@brownie compile >/dev/null && echo "contracts compiled (solc-js 0.8.37 via scripts/bin/solc-v0.8.37)"
+
+# ---------------------------------------------------------------------------------------------- tests
+test: setup test-python test-contracts slither  ## run every test (Python, contracts, slither)
+
+test-python: setup  ## Python unit and integration tests (no brownie plugin)
+	pytest -p no:pytest-brownie -q tests --ignore=tests/contracts
+
+test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
+	brownie test tests/contracts
+
+lint: setup  ## ruff over the Python tree
+	ruff check oracles offchain scripts bench tests frontend
+
+slither: setup $(SLITHER_STAMP)  ## static analysis; fails on any high/medium finding not explained in .ci/slither-triage.json
+	$(SLITHER_VENV)/bin/python .ci/slither_check.py
+
+# ---------------------------------------------------------------------------------------------- local chain
+chain: setup  ## start the persistent local chain (anvil, state kept in .state/anvil) if it is not running
+	@scripts/bin/chain start
+
+chain-stop:  ## stop the local chain (its state stays on disk)
+	@scripts/bin/chain stop
+
+deploy: chain  ## deploy the suite to the local chain and write the deployment manifest
+	brownie run scripts/deploy.py --network asc-local
+
+demo: deploy  ## the main job: one scripted shipment through its whole life on the local chain
+	brownie run scripts/demo.py --network asc-local
+
+# ---------------------------------------------------------------------------------------------- benchmarks
+bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> bench/results/gas.json
+	brownie run bench/gas.py --network development
+
+clean:  ## remove build artefacts (keeps the chain state in .state/)
+	rm -rf build reports .pytest_cache .hypothesis

@@ -1,0 +1,30 @@
+"""The gas-floor arithmetic used by bench/gas.py (the tracing itself is exercised by `make bench-gas`)."""
+
+from bench.gasfloor import count_new_slots, intrinsic_gas, scan_opcodes
+
+
+def test_intrinsic_gas_counts_zero_and_nonzero_calldata_bytes() -> None:
+    assert intrinsic_gas(b"", is_create=False) == 21_000
+    assert intrinsic_gas(b"\x00\x01\x00\xff", is_create=False) == 21_000 + 2 * 4 + 2 * 16
+
+
+def test_intrinsic_gas_of_a_creation_adds_create_and_initcode_words() -> None:
+    assert intrinsic_gas(b"\x01" * 33, is_create=True) == 21_000 + 33 * 16 + 32_000 + 2 * 2
+
+
+def test_only_zero_to_nonzero_slots_are_new() -> None:
+    diff = {
+        "pre": {"0xa": {"storage": {"0x1": "0x5"}}},
+        "post": {"0xa": {"storage": {"0x1": "0x6", "0x2": "0x1"}}, "0xb": {"storage": {"0x3": "0x0"}}},
+    }
+    assert count_new_slots(diff) == 1
+
+
+def test_ecrecover_calls_and_log_costs_are_read_from_opcodes() -> None:
+    steps = [
+        {"op": "STATICCALL", "stack": ["0x0", "0x0", "0x0", "0x0", "0x1", "0xffff"]},
+        {"op": "STATICCALL", "stack": ["0x0", "0x0", "0x0", "0x0", "0x2", "0xffff"]},
+        {"op": "LOG2", "stack": ["0xt2", "0xt1", "0x40", "0x0"]},
+        {"op": "SSTORE", "stack": ["0x1", "0x1"]},
+    ]
+    assert scan_opcodes(steps) == (1, 375 + 2 * 375 + 8 * 0x40)
