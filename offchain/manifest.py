@@ -7,6 +7,7 @@ tool. No address is ever written in code or configuration by hand. One manifest 
       "schema": "asc-deployment/1",
       "network": "asc-local", "chain_id": 31337, "rpc_hint": "http://127.0.0.1:8645",
       "deployer": "0x...", "deployed_at": 1764000000, "source_commit": "abc123..." | null,
+      "token": "0x...",   # the ERC-20 orders settle in (TestStablecoin on local chains)
       "contracts": {
         "Escrow": {"address": "0x...", "deploy_block": 12, "deploy_tx": "0x...",
                    "runtime_code_hash": "0x...", "abi": [...]},
@@ -23,6 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from eth_utils import is_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA = "asc-deployment/1"
@@ -31,6 +33,12 @@ SUITE = ("TestStablecoin", "ParticipantRegistry", "Escrow", "CustodyTwin", "Proc
 
 class ManifestError(ValueError):
     """The manifest is missing, unreadable or does not describe a complete deployment."""
+
+
+def _checksummed(cls: type, value: str) -> str:
+    if not is_checksum_address(value):
+        raise ValueError(f"not a checksummed address: {value!r}")
+    return value
 
 
 class DeployedContract(BaseModel):
@@ -44,14 +52,7 @@ class DeployedContract(BaseModel):
     runtime_code_hash: str
     abi: list[dict[str, Any]]
 
-    @field_validator("address")
-    @classmethod
-    def _checksummed(cls, value: str) -> str:
-        from eth_utils import is_checksum_address
-
-        if not is_checksum_address(value):
-            raise ValueError(f"not a checksummed address: {value!r}")
-        return value
+    _address = field_validator("address")(_checksummed)
 
 
 class DeploymentManifest(BaseModel):
@@ -66,7 +67,10 @@ class DeploymentManifest(BaseModel):
     deployer: str
     deployed_at: int
     source_commit: str | None = None
+    token: str
     contracts: dict[str, DeployedContract]
+
+    _addresses = field_validator("deployer", "token")(_checksummed)
 
     @field_validator("schema_")
     @classmethod

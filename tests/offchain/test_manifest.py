@@ -16,6 +16,7 @@ def _manifest(**overrides: object) -> DeploymentManifest:
         "chain_id": 31337,
         "deployer": ADDRESS,
         "deployed_at": 1,
+        "token": ADDRESS,
         "contracts": {
             "Escrow": {"address": ADDRESS, "deploy_block": 3, "deploy_tx": "0x01", "runtime_code_hash": "0x02",
                        "abi": []},
