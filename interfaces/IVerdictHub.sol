@@ -8,7 +8,7 @@ pragma solidity ^0.8.24;
 ///         - `epoch` in the verdict must be the current epoch: rotating the oracle set retires every
 ///           signature made for the previous epoch, even by members who stay.
 ///         - One verdict per (orderId, kind, windowStart) ever, whatever its other fields.
-///         - The schema for signers is published in interfaces/eip712/Verdict.json.
+///         - The schema for signers is published in interfaces/eip712/_Verdict.json.
 interface IVerdictHub {
     // ---------------------------------------------------------------- TYPES
 
