@@ -81,7 +81,7 @@ demo: deploy  ## the main job: one scripted shipment through its whole life on t
 
 # ---------------------------------------------------------------------------------------------- benchmarks
 bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> bench/results/gas.json
-	brownie run bench/gas.py --network development
+	python bench/gas.py
 
 clean:  ## remove build artefacts (keeps the chain state in .state/)
 	rm -rf build reports .pytest_cache .hypothesis
