@@ -74,10 +74,10 @@ chain-stop:  ## stop the local chain (its state stays on disk)
 	@scripts/bin/chain stop
 
 deploy: chain  ## deploy the suite to the local chain and write the deployment manifest
-	brownie run scripts/deploy.py --network asc-local
+	brownie run scripts/deploy.py --network asc-local --silent
 
 demo: deploy  ## the main job: one scripted shipment through its whole life on the local chain
-	brownie run scripts/demo.py --network asc-local
+	brownie run scripts/demo.py --network asc-local --silent
 
 # ---------------------------------------------------------------------------------------------- benchmarks
 bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> bench/results/gas.json

@@ -25,7 +25,6 @@ from brownie import (
     network,
     web3,
 )
-from brownie._config import CONFIG
 from offchain.devkeys import dev_oracle_accounts
 from offchain.manifest import default_manifest_path, load_manifest
 from scripts.deploy import DEV_ORACLES, ROOT, Suite
@@ -38,9 +37,10 @@ def suite_from_manifest(path: Path) -> Suite:
     manifest = load_manifest(path)
     if manifest.chain_id != web3.eth.chain_id:
         raise SystemExit(f"{path} is for chain {manifest.chain_id}, connected to {web3.eth.chain_id}")
-    at = lambda container, name: container.at(manifest.contract(name).address)  # noqa: E731
+    # persist=False: brownie 1.22.2's compiled deployment cache crashes on live networks (TOOLCHAIN.md quirks)
+    at = lambda container, name: container.at(manifest.contract(name).address, persist=False)  # noqa: E731
     return Suite(
-        token=TestStablecoin.at(manifest.token),
+        token=TestStablecoin.at(manifest.token, persist=False),
         registry=at(ParticipantRegistry, "ParticipantRegistry"),
         escrow=at(Escrow, "Escrow"),
         custody=at(CustodyTwin, "CustodyTwin"),
@@ -51,7 +51,6 @@ def suite_from_manifest(path: Path) -> Suite:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    CONFIG.argv["silent"] = True  # the story's own progress lines, not brownie's per-transaction banner
     path = Path(os.environ.get("ASC_MANIFEST") or default_manifest_path(network.show_active(), ROOT))
     suite = suite_from_manifest(path)
     deployer = accounts[0]

@@ -60,14 +60,31 @@ class LifecycleResult:
         return tx
 
 
-def advance_time(seconds: int) -> None:
-    """Move the chain clock forward (anvil/hardhat RPC) and mine a block."""
-    web3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-    web3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+def _rpc(method: str, *params: Any) -> Any:
+    """A raw JSON-RPC call. It bypasses web3 middlewares on purpose: brownie caches block queries on chains
+    whose blocks are far apart (as after a time jump), which would hand back a stale "latest" block."""
+    response = web3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    if "error" in response:
+        raise RuntimeError(f"{method} failed: {response['error']}")
+    return response["result"]
 
 
 def now() -> int:
-    return int(web3.eth.get_block("latest")["timestamp"])
+    """The chain's clock, read by mining an empty block (the next transaction sees at least this time)."""
+    _rpc("evm_mine")
+    return int(_rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+
+
+def advance_to(timestamp: int) -> None:
+    """Move the chain clock forward to at least `timestamp` (anvil/hardhat RPC)."""
+    delta = timestamp - now()
+    if delta > 0:
+        _rpc("evm_increaseTime", delta)
+        _rpc("evm_mine")
+
+
+def advance_time(seconds: int) -> None:
+    advance_to(now() + seconds)
 
 
 def register_participants(suite: Any, actors: Actors) -> None:
@@ -95,11 +112,11 @@ def _sealed_round(
         salts[bidder.address] = salt
         commitment = suite.procurement.commitmentOf(cfp_id, bidder, price, eta, salt)
         result.add(f"{step}_commit", suite.procurement.commitBid(cfp_id, commitment, {"from": bidder}))
-    advance_time(cfp["commitDeadline"] - now() + 1)
+    advance_to(cfp["commitDeadline"] + 1)
     for bidder, price, eta in bids:
         tx = suite.procurement.revealBid(cfp_id, price, eta, salts[bidder.address], {"from": bidder})
         result.add(f"{step}_reveal", tx)
-    advance_time(cfp["revealDeadline"] - now() + 1)
+    advance_to(cfp["revealDeadline"] + 1)
 
 
 def _open_cfp(suite: Any, buyer: Any, result: LifecycleResult, step: str, params: tuple[Any, ...]) -> int:
