@@ -14,7 +14,8 @@ sha2-256 digest of the evidence bytes. For a one-block object this is exactly th
 the codec (raw) and hash function (sha2-256) are fixed by this convention, so an auditor rebuilds the CID from
 the bytes32 alone: ``CIDv1(raw, multihash(sha2-256, bytes32))``. A multi-block CID cannot be recovered from 32
 bytes without also knowing it is dag-pb, and its digest is not the hash of the content, so evidence objects
-are kept to one block (``MAX_ONE_BLOCK_BYTES``) and ``cid_to_bytes32`` refuses anything else with a clear error.
+are kept to one block (``MAX_ONE_BLOCK_BYTES``) and ``cid_to_bytes32`` refuses anything else with a clear
+error.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ HASH_FUNCTION = "sha2-256"
 CID_BASE = "base32"
 
 _UNIXFS_TYPE_FILE = 2
+
+CidLike = CID | str | bytes
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ def _encode_file_node(children: Sequence[_DagNode]) -> bytes:
     unixfs = _field_varint(1, _UNIXFS_TYPE_FILE) + _field_varint(3, sum(c.file_size for c in children))
     unixfs += b"".join(_field_varint(4, child.file_size) for child in children)
     links = b"".join(
-        _field_bytes(2, _field_bytes(1, bytes(child.cid)) + _field_bytes(2, b"") + _field_varint(3, child.tree_size))
+        _field_bytes(
+            2, _field_bytes(1, bytes(child.cid)) + _field_bytes(2, b"") + _field_varint(3, child.tree_size)
+        )
         for child in children
     )
     return links + _field_bytes(1, unixfs)
@@ -105,7 +110,7 @@ def compute_cid(data: bytes) -> CID:
     return level[0].cid
 
 
-def parse_cid(value: CID | str | bytes) -> CID:
+def parse_cid(value: CidLike) -> CID:
     """A CID from its text form (any multibase, CIDv0 or v1), its binary form, or a CID object."""
     if isinstance(value, CID):
         return value
@@ -115,7 +120,7 @@ def parse_cid(value: CID | str | bytes) -> CID:
         raise InvalidCidError(f"not a valid CID: {value!r}: {exc}") from exc
 
 
-def cid_to_text(value: CID | str | bytes) -> str:
+def cid_to_text(value: CidLike) -> str:
     """The canonical text form used in logs, file names and events: CIDv1, base32."""
     cid = parse_cid(value)
     if cid.version == 0:
@@ -123,13 +128,13 @@ def cid_to_text(value: CID | str | bytes) -> str:
     return str(cid.set(base=CID_BASE))
 
 
-def cid_to_bytes32(value: CID | str | bytes) -> bytes:
+def cid_to_bytes32(value: CidLike) -> bytes:
     """The 32 bytes put on-chain for a one-block (raw, sha2-256) CID: the sha2-256 digest of the content."""
     cid = parse_cid(value)
     if cid.codec.name != RAW_CODEC or cid.hashfun.name != HASH_FUNCTION:
         raise InvalidCidError(
-            f"{cid} is {cid.codec.name}/{cid.hashfun.name}; only one-block raw sha2-256 CIDs fit the on-chain "
-            f"bytes32 (evidence objects must be at most {MAX_ONE_BLOCK_BYTES} bytes)"
+            f"{cid} is {cid.codec.name}/{cid.hashfun.name}; only one-block raw sha2-256 CIDs fit the "
+            f"on-chain bytes32 (evidence objects must be at most {MAX_ONE_BLOCK_BYTES} bytes)"
         )
     return bytes(cid.raw_digest)
 

@@ -35,8 +35,8 @@ class CidMismatchError(StorageError):
         self.local_cid = local_cid
         self.node_cid = node_cid
         super().__init__(
-            f"IPFS node returned {node_cid} but the local computation gives {local_cid}: the node does not use "
-            "cid-version=1, raw-leaves, 256 KiB chunks and sha2-256 as requested"
+            f"IPFS node returned {node_cid} but the local computation gives {local_cid}: the node does not "
+            "use cid-version=1, raw-leaves, 256 KiB chunks and sha2-256 as requested"
         )
 
 
