@@ -64,6 +64,13 @@ class IpfsNode:
         return self._api
 
     @property
+    def pid(self) -> int:
+        """The daemon's process id, which is also its process group id."""
+        if self._process is None:
+            raise IpfsNodeError("the node is not running")
+        return self._process.pid
+
+    @property
     def repo_path(self) -> Path:
         if self._repo is None:
             raise IpfsNodeError("the node is not running")

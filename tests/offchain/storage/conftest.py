@@ -17,6 +17,13 @@ from offchain.storage.ipfs_node import INSTALL_SCRIPT, IpfsNode, is_installed
 from offchain.storage.store import EmbeddedStore, IpfsStore
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # ipfshttpclient 0.7.0 still passes urllib3's removed `strict` argument on every request.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:The 'strict' parameter is no longer needed:FutureWarning"
+    )
+
+
 @pytest.fixture(scope="session")
 def ipfs_node() -> Iterator[IpfsNode]:
     if not is_installed():
