@@ -25,12 +25,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def ipfs_node() -> Iterator[IpfsNode]:
+def jsipfs_installed() -> None:
+    """Skip (or, with ASC_TEST_REQUIRE_IPFS=1, fail) tests that need the js-ipfs rig when it is missing."""
     if not is_installed():
         reason = f"js-ipfs test node not installed: run {INSTALL_SCRIPT}"
         if os.environ.get("ASC_TEST_REQUIRE_IPFS") == "1":
             pytest.fail(reason + " (ASC_TEST_REQUIRE_IPFS=1)")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def ipfs_node(jsipfs_installed: None) -> Iterator[IpfsNode]:
     with IpfsNode() as node:
         yield node
 

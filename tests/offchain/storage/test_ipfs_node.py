@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from offchain.storage.cid import compute_cid
-from offchain.storage.ipfs_node import IpfsNode, IpfsNodeError, is_installed
+from offchain.storage.ipfs_node import IpfsNode, IpfsNodeError
 
 # Stand-ins for the jsipfs executable, for the start-up failure paths a real node does not produce on demand.
 _INIT_THEN = """\
@@ -36,9 +36,8 @@ def test_node_api_listens_on_localhost(ipfs_node: IpfsNode) -> None:
     assert ipfs_node.api_multiaddr.startswith("/ip4/127.0.0.1/tcp/")
 
 
+@pytest.mark.usefixtures("jsipfs_installed")
 def test_stop_ends_the_daemon_and_deletes_the_repository() -> None:
-    if not is_installed():
-        pytest.skip("js-ipfs test node not installed: run offchain/storage/ipfs-node/install.sh")
     with IpfsNode() as node:
         repo = node.repo_path
         pid = node.pid
