@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from multiaddr import Multiaddr
 
@@ -54,6 +55,7 @@ class IpfsNode:
         self._stop_timeout_s = stop_timeout_s
         self._repo: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
         self._api: str | None = None
 
     @property
@@ -95,10 +97,11 @@ class IpfsNode:
         self._repo = Path(tempfile.mkdtemp(prefix="asc-ipfs-"))
         try:
             self._init_repo()
+            self._log = (self.repo_path / "daemon.log").open("wb")
             self._process = subprocess.Popen(
                 [str(self._jsipfs), "daemon", "--offline"],
                 env=self._environment(),
-                stdout=(self.repo_path / "daemon.log").open("wb"),
+                stdout=self._log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group, so stop() reaches node's children too
@@ -173,11 +176,12 @@ class IpfsNode:
                 logger.warning("jsipfs daemon ignored SIGTERM for %ss; killing it", self._stop_timeout_s)
                 self._signal_group(process, signal.SIGKILL)
                 process.wait(timeout=self._stop_timeout_s)
-            if process.stdout is not None:
-                process.stdout.close()
             # Children (if any) outlived the daemon: they are in the same group.
             self._signal_group(process, signal.SIGKILL)
         self._api = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._repo is not None:
             shutil.rmtree(self._repo, ignore_errors=True)
             self._repo = None
