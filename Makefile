@@ -23,7 +23,7 @@ NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
 .PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo \
-        bench-gas clean
+        bench-gas ipfs-node clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -54,8 +54,11 @@ setup: $(PY_STAMP) $(NPM_STAMP)  ## install the pinned toolchain and declare bro
 # ---------------------------------------------------------------------------------------------- tests
 test: setup test-python test-contracts slither  ## run every test (Python, contracts, slither)
 
-test-python: setup  ## Python unit and integration tests (no brownie plugin)
-	pytest -p no:pytest-brownie -q tests --ignore=tests/contracts
+ipfs-node:  ## install the js-ipfs node used by the storage tests (offchain/storage/ipfs-node, ~290 MB, idempotent)
+	@offchain/storage/ipfs-node/install.sh
+
+test-python: setup ipfs-node  ## Python unit and integration tests (no brownie plugin), real IPFS node required
+	ASC_TEST_REQUIRE_IPFS=1 pytest -p no:pytest-brownie -q tests --ignore=tests/contracts
 
 test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
@@ -73,10 +76,14 @@ chain: setup  ## start the persistent local chain (anvil, state kept in .state/a
 chain-stop:  ## stop the local chain (its state stays on disk)
 	@scripts/bin/chain stop
 
+# brownie caches live-network deployments in build/deployments and crashes on connect once a cached address
+# has no code (a reset chain). The deployment manifest is our record, so that cache is dropped before each run.
 deploy: chain  ## deploy the suite to the local chain and write the deployment manifest
+	rm -rf build/deployments
 	brownie run scripts/deploy.py --network asc-local --silent
 
 demo: deploy  ## the main job: one scripted shipment through its whole life on the local chain
+	rm -rf build/deployments
 	brownie run scripts/demo.py --network asc-local --silent
 
 # ---------------------------------------------------------------------------------------------- benchmarks
