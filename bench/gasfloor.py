@@ -5,8 +5,8 @@ For each transaction the floor is what no implementation of the same effects cou
 * intrinsic gas: 21,000 per transaction plus calldata (4 gas per zero byte, 16 per non-zero byte; plus 32,000
   and 2 gas per init-code word for a contract creation),
 * 20,000 per storage slot that goes from zero to non-zero (read from the node's ``prestateTracer`` diff),
-* 3,000 per ``ecrecover`` (a STATICCALL to precompile 0x01, read from the opcode trace),
-* log costs: 375 + 375 per topic + 8 per data byte for every LOG opcode.
+* 3,000 per ``ecrecover`` (a call to precompile 0x01, read from the ``callTracer`` frames),
+* log costs: 375 + 375 per topic + 8 per data byte for every log (``callTracer`` with ``withLog``).
 
 Everything is read back from a real node's traces (anvil's ``debug_traceTransaction``), so the floor counts what
 the contracts actually stored and logged, not what we think they do.
@@ -71,19 +71,19 @@ def count_new_slots(diff: dict[str, Any]) -> int:
     return count
 
 
-def scan_opcodes(struct_logs: list[dict[str, Any]]) -> tuple[int, int]:
-    """(ecrecover calls, gas of all LOG opcodes) from a geth-style struct-log trace."""
+def scan_calls(frame: dict[str, Any]) -> tuple[int, int]:
+    """(ecrecover calls, gas of all logs) from a ``callTracer`` frame tree (``withLog``)."""
     ecrecovers = 0
     log_gas = 0
-    for step in struct_logs:
-        op = step["op"]
-        stack = step.get("stack") or []
-        if op == "STATICCALL" and int(stack[-2], 16) == ECRECOVER_PRECOMPILE:
-            ecrecovers += 1
-        elif op.startswith("LOG"):
-            topics = int(op[3:])
-            size = int(stack[-2], 16)
-            log_gas += LOG_BASE + LOG_TOPIC * topics + LOG_BYTE * size
+    if int(frame.get("to") or "0x0", 16) == ECRECOVER_PRECOMPILE:
+        ecrecovers += 1
+    for log_entry in frame.get("logs", []):
+        data_bytes = (len(log_entry.get("data", "0x")) - 2) // 2
+        log_gas += LOG_BASE + LOG_TOPIC * len(log_entry.get("topics", [])) + LOG_BYTE * data_bytes
+    for child in frame.get("calls", []):
+        child_ecrecovers, child_log_gas = scan_calls(child)
+        ecrecovers += child_ecrecovers
+        log_gas += child_log_gas
     return ecrecovers, log_gas
 
 
@@ -101,8 +101,8 @@ def tx_floor(w3: Web3, tx_hash: str) -> TxFloor:
     data = bytes(tx["input"])
     intrinsic = intrinsic_gas(data, tx["to"] is None)
     diff = _trace(w3, tx_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}})
-    steps = _trace(w3, tx_hash, {"disableMemory": True, "disableStorage": True})["structLogs"]
+    calls = _trace(w3, tx_hash, {"tracer": "callTracer", "tracerConfig": {"withLog": True}})
     new_slots = count_new_slots(diff)
-    ecrecovers, log_gas = scan_opcodes(steps)
+    ecrecovers, log_gas = scan_calls(calls)
     floor = intrinsic + NEW_SLOT * new_slots + ECRECOVER * ecrecovers + log_gas
     return TxFloor(receipt["gasUsed"], floor, intrinsic, new_slots, ecrecovers, log_gas)

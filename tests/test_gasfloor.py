@@ -1,6 +1,6 @@
 """The gas-floor arithmetic used by bench/gas.py (the tracing itself is exercised by `make bench-gas`)."""
 
-from bench.gasfloor import count_new_slots, intrinsic_gas, scan_opcodes
+from bench.gasfloor import count_new_slots, intrinsic_gas, scan_calls
 
 
 def test_intrinsic_gas_counts_zero_and_nonzero_calldata_bytes() -> None:
@@ -20,11 +20,15 @@ def test_only_zero_to_nonzero_slots_are_new() -> None:
     assert count_new_slots(diff) == 1
 
 
-def test_ecrecover_calls_and_log_costs_are_read_from_opcodes() -> None:
-    steps = [
-        {"op": "STATICCALL", "stack": ["0x0", "0x0", "0x0", "0x0", "0x1", "0xffff"]},
-        {"op": "STATICCALL", "stack": ["0x0", "0x0", "0x0", "0x0", "0x2", "0xffff"]},
-        {"op": "LOG2", "stack": ["0xt2", "0xt1", "0x40", "0x0"]},
-        {"op": "SSTORE", "stack": ["0x1", "0x1"]},
-    ]
-    assert scan_opcodes(steps) == (1, 375 + 2 * 375 + 8 * 0x40)
+def test_ecrecover_calls_and_log_costs_are_read_from_call_frames() -> None:
+    frame = {
+        "to": "0xhub".replace("hub", "5fc8"),
+        "logs": [{"topics": ["0x1", "0x2"], "data": "0x" + "00" * 64}],
+        "calls": [
+            {"type": "STATICCALL", "to": "0x0000000000000000000000000000000000000001"},
+            {"type": "STATICCALL", "to": "0x0000000000000000000000000000000000000002"},
+            {"type": "CALL", "to": "0x9fe4", "logs": [{"topics": [], "data": "0x"}],
+             "calls": [{"type": "STATICCALL", "to": "0x0000000000000000000000000000000000000001"}]},
+        ],
+    }
+    assert scan_calls(frame) == (2, (375 + 2 * 375 + 8 * 64) + 375)
