@@ -9,6 +9,8 @@ anvil's development accounts and the development oracle keys, prints each step, 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -57,7 +59,8 @@ def main() -> None:
     actors = Actors(wholesaler=accounts[1], suppliers=list(accounts[2:5]), carriers=list(accounts[5:7]))
     if suite.registry.participant(actors.wholesaler)["roles"] == 0:
         log.info("registering the wholesaler, 3 suppliers and 2 carriers in the participant registry")
-        register_participants(suite, actors)
+        with contextlib.redirect_stdout(io.StringIO()):
+            register_participants(suite, actors)
     oracles = dev_oracle_accounts(DEV_ORACLES, web3.eth.chain_id)
 
     step = 0
@@ -67,7 +70,10 @@ def main() -> None:
         step += 1
         log.info("[%2d] %s", step, message)
 
-    result = run_lifecycle(suite, deployer, actors, oracles, progress)
+    # brownie prints a banner per transaction on live networks whatever --silent says; the story's own
+    # progress lines (stderr) are what a person wants to read.
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = run_lifecycle(suite, deployer, actors, oracles, progress)
     order = suite.escrow.order(result.order_id)
     summary = {
         "chain_id": web3.eth.chain_id,

@@ -20,7 +20,9 @@ manifest is written (default .state/deployments/<network>.json).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import io
 import logging
 import os
 import subprocess
@@ -222,7 +224,8 @@ def main() -> DeploymentManifest:
         from brownie import Contract
 
         token = Contract.from_abi("ERC20", token, TestStablecoin.abi)
-    suite = deploy_suite(deployer, token, oracles, threshold, admin)
+    with contextlib.redirect_stdout(io.StringIO()):  # brownie's per-transaction banners; our log says it all
+        suite = deploy_suite(deployer, token, oracles, threshold, admin)
     rpc_hint = getattr(web3.provider, "endpoint_uri", None)
     manifest = build_manifest(suite, deployer.address, network_name, rpc_hint)
     write_manifest(manifest, path)

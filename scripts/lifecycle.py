@@ -208,7 +208,10 @@ def run_lifecycle(
     delivery = handoff(suite, result, twin_id, carrier2, wholesaler, WHOLESALE, "delivery_settlement")
     if "OrderSettled" not in delivery.events:
         raise RuntimeError(f"delivery did not settle order {order_id}: events {list(delivery.events.keys())}")
-    progress("custody: carrier 2 -> wholesaler; delivery accepted, escrow settled")
+    settled = delivery.events["OrderSettled"]
+    progress(f"custody: carrier 2 -> wholesaler; delivery accepted, escrow settled: supplier "
+             f"{settled['sellerPayout'] / UNIT:.2f}, carriers {settled['carriersPayout'] / UNIT:.2f}, "
+             f"wholesaler refund {settled['buyerRefund'] / UNIT:.2f}")
 
     for party in (supplier, carrier1, carrier2, wholesaler):
         if suite.escrow.credit(party) > 0:
