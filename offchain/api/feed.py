@@ -45,6 +45,8 @@ class Subscription:
             return
         if len(self._items) >= self.capacity:
             self._items.popleft()
+            if self.dropped == 0:
+                logger.info("feed client too slow: dropping its oldest messages (buffer %d)", self.capacity)
             self.dropped += 1
         self._items.append(item)
         self._ready.set()
@@ -53,15 +55,18 @@ class Subscription:
         self.closed = True
         self._ready.set()
 
-    async def take(self) -> tuple[int, list[FeedItem]]:
-        """Wait for messages; returns (messages dropped since the last take, messages in order)."""
+    async def take(self) -> tuple[int, FeedItem | None]:
+        """The next message and how many were dropped just before it; (0, None) once closed.
+
+        Messages are taken one at a time so that the bounded deque stays the client's only buffer.
+        """
         while not self._items and not self.closed:
             self._ready.clear()
             await self._ready.wait()
-        items, dropped = list(self._items), self.dropped
-        self._items.clear()
-        self.dropped = 0
-        return dropped, items
+        if not self._items:
+            return 0, None
+        dropped, self.dropped = self.dropped, 0
+        return dropped, self._items.popleft()
 
 
 def reading_text(reading: ReadingPublic) -> str:

@@ -230,7 +230,7 @@ def now_ms() -> int:
 def make_readings(
     count: int, start_ms: int | None = None, step_ms: int = 60_000, **overrides: int
 ) -> list[dict[str, int]]:
-    """Plausible readings one minute apart, moving ~500 m per minute (30 km/h) northwards."""
+    """Plausible readings `step_ms` apart (default one minute), moving northwards at 27 km/h."""
     start = start_ms if start_ms is not None else now_ms() - count * step_ms
     return [
         {
@@ -239,7 +239,7 @@ def make_readings(
             "humidity_bp": 6500,
             "light_lux": 0,
             "shock_milli_g": 30,
-            "lat_e7": 515_000_000 + i * 45_000,
+            "lat_e7": 515_000_000 + i * step_ms * 3 // 4,
             "lon_e7": -1_200_000,
             **overrides,
         }

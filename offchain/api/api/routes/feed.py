@@ -33,14 +33,15 @@ async def _catch_up(websocket: WebSocket, store: Store, after_id: int, shipment_
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription, skip_up_to: int) -> None:
-    while not subscription.closed:
-        dropped, items = await subscription.take()
+    while True:
+        dropped, item = await subscription.take()
+        if item is None:
+            return
         if dropped:
             await websocket.send_text(gap_text(dropped))
-        for item in items:
-            if item.reading_id is not None and item.reading_id <= skip_up_to:
-                continue  # already sent during catch-up
-            await websocket.send_text(item.text)
+        if item.reading_id is not None and item.reading_id <= skip_up_to:
+            continue  # already sent during catch-up
+        await websocket.send_text(item.text)
 
 
 async def _drain_until_disconnect(websocket: WebSocket) -> None:
