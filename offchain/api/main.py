@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -104,6 +105,28 @@ async def _send_problem(send: Send, status: int, slug: str, detail: str) -> None
     await send({"type": "http.response.body", "body": body})
 
 
+def _problem_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with errors described as the problem details this API really sends."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    validation_ref = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                declared = response.get("content", {}).get("application/json", {}).get("schema")
+                if declared == validation_ref:
+                    response["description"] = "Malformed request."
+                if declared in (problem_ref, validation_ref):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
+
+
 def build_app(lifespan: Any = None) -> FastAPI:
     """The app's routes and documentation, without state; `create_app` adds the running parts."""
     app = FastAPI(
@@ -113,6 +136,7 @@ def build_app(lifespan: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     for module in (health, devices, batches, shipments, verdicts, feed):
         app.include_router(module.router)
     return app
