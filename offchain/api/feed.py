@@ -105,6 +105,8 @@ class FeedHub:
             subscription.close()
 
     def publish_readings(self, readings: list[ReadingPublic]) -> None:
+        if not self._subscriptions:
+            return  # nobody listens: skip serialising
         for reading in readings:
             self._offer(FeedItem(reading.shipment_id, reading.id, reading_text(reading)))
 
