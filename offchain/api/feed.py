@@ -9,6 +9,10 @@ endpoints, or reconnect with `after_id` set to the last reading id it saw.
 Each message is serialised once and the same text is shared by every client. The hub sees what this
 process accepts; several API processes behind a load balancer each feed their own clients, and a client
 that needs everything reconnects with `after_id`, which replays from the database.
+
+Caveat on `after_id`: reading ids follow commit order on SQLite (writers are serialised), but on
+PostgreSQL two concurrent batches can commit out of id order, so a replay from an id may miss a batch
+that committed just after the reconnect. Exact reconciliation uses the per-shipment query endpoint.
 """
 
 from __future__ import annotations

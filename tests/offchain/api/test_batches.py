@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -10,7 +11,7 @@ from eth_account import Account
 
 from offchain.api.client import sign_batch
 
-from .conftest import Device, make_readings, new_device, now_ms, register
+from .conftest import Device, RunningApi, make_readings, new_device, now_ms, register
 
 
 def signed(
@@ -255,3 +256,41 @@ def test_batch_over_size_limit_is_rejected(http: httpx.Client, device: Device) -
 def test_oversized_body_is_refused_before_parsing(http: httpx.Client) -> None:
     response = http.post("/batches", content=b" " * 600_000, headers={"content-type": "application/json"})
     problem(response, 413, "batch-too-large")
+
+
+def test_concurrent_reposts_store_the_batch_once(api: RunningApi, device: Device) -> None:
+    body = signed(device, 1, make_readings(20))
+
+    def post_once(_: int) -> httpx.Response:
+        with httpx.Client(base_url=api.base_url, timeout=30) as client:
+            return client.post("/batches", json=body)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(post_once, range(8)))
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert len({r.text for r in responses}) == 1
+    with httpx.Client(base_url=api.base_url) as client:
+        assert stored_count(client, device.shipment_id) == 20
+
+
+def test_concurrent_batches_of_one_device_keep_its_sequence(api: RunningApi, device: Device) -> None:
+    readings = make_readings(40)
+    bodies = [signed(device, seq + 1, readings[seq * 5 : seq * 5 + 5]) for seq in range(8)]
+
+    def post_once(body: dict[str, Any]) -> httpx.Response:
+        with httpx.Client(base_url=api.base_url, timeout=30) as client:
+            return client.post("/batches", json=body)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(post_once, bodies))
+    accepted = [b["seq"] for b, r in zip(bodies, responses, strict=True) if r.status_code == 201]
+    assert all(r.status_code in (201, 409, 422) for r in responses)
+    assert accepted == sorted(accepted)  # a later seq never got in before an earlier accepted one
+    with httpx.Client(base_url=api.base_url) as client:
+        stored = client.get(f"/shipments/{device.shipment_id}/readings", params={"limit": 100}).json()[
+            "items"
+        ]
+        state = client.get(f"/devices/{device.device_id}").json()
+    assert [r["batch_seq"] for r in stored] == sorted(r["batch_seq"] for r in stored)
+    assert len(stored) == 5 * len(accepted)
+    assert state["last_seq"] == max(accepted)
