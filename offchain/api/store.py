@@ -235,7 +235,11 @@ class Store:
                     "batch %s/%d lost a race with another writer; re-evaluating", batch.device_id, batch.seq
                 )
         raise ProblemError(
-            503, "contention", "Busy", f"device {batch.device_id} is being written by others; retry"
+            503,
+            "contention",
+            "Busy",
+            f"device {batch.device_id} is being written by others; retry",
+            headers={"Retry-After": "1"},
         )
 
     def _ingest_once(self, session: Session, batch: BatchIn, content_hash: str, signer: str) -> Accepted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -294,3 +295,13 @@ def test_concurrent_batches_of_one_device_keep_its_sequence(api: RunningApi, dev
     assert [r["batch_seq"] for r in stored] == sorted(r["batch_seq"] for r in stored)
     assert len(stored) == 5 * len(accepted)
     assert state["last_seq"] == max(accepted)
+
+
+def test_rejection_is_logged_for_operators(api: RunningApi, http: httpx.Client, device: Device) -> None:
+    other_key = "0x" + bytes(Account.create().key).hex()
+    http.post("/batches", json=signed(device, 3, make_readings(1), key=other_key))
+    expected = f"rejected batch {device.device_id}/3 for {device.shipment_id}: bad-signature"
+    deadline = time.monotonic() + 5
+    while expected not in api.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert expected in api.log()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -9,6 +11,7 @@ from ...problems import ProblemError
 from ...schemas import BatchIn, BatchResult, Problem, ProblemItem
 from ..deps import HubDep, SettingsDep, StoreDep
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["ingestion"])
 
 
@@ -42,7 +45,19 @@ async def post_batch(
             f"{len(batch.readings)} readings; at most {settings.max_batch_readings} per batch",
             [ProblemItem(reading=None, field="readings", reason="too many readings")],
         )
-    accepted = await run_in_threadpool(store.ingest, batch)
+    try:
+        accepted = await run_in_threadpool(store.ingest, batch)
+    except ProblemError as problem:
+        # Operators see every rejection; detail and errors are the device's own data, no secrets.
+        logger.info(
+            "rejected batch %s/%d for %s: %s (%d error(s))",
+            batch.device_id,
+            batch.seq,
+            batch.shipment_id,
+            problem.slug,
+            len(problem.errors),
+        )
+        raise
     if accepted.created:
         hub.publish_readings(accepted.readings)
     else:
