@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.port,
         log_config=None,
         log_level=args.log_level,
-        timeout_graceful_shutdown=int(settings.graceful_shutdown_s),
+        timeout_graceful_shutdown=settings.graceful_shutdown_s,
         proxy_headers=False,
     )
     server = uvicorn.Server(config)

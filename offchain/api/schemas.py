@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
+from multiformats import CID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 INT64_MIN = -(2**63)
@@ -126,8 +127,6 @@ class VerdictIn(_Strict):
     @field_validator("evidence_cid")
     @classmethod
     def _cid_decodes(cls, value: str) -> str:
-        from multiformats import CID
-
         try:
             CID.decode(value)
         except Exception as exc:  # multiformats raises several error types for bad input
@@ -178,4 +177,4 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
-    database: str
+    database: str = Field(description="Database backend name (no host or credentials).")

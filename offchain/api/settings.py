@@ -27,7 +27,7 @@ class ApiSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    graceful_shutdown_s: float = Field(default=10.0, gt=0)
+    graceful_shutdown_s: int = Field(default=10, gt=0)
 
     max_batch_readings: int = Field(default=1000, ge=1, le=100_000)
     max_future_ms: int = Field(default=5 * 60 * 1000, ge=0, description="Clock skew allowed for devices.")

@@ -151,7 +151,8 @@ class Store:
     def __init__(self, url: str, *, max_future_ms: int, max_speed_kmh: int) -> None:
         parsed = make_url(url)
         self.display_url = parsed.render_as_string(hide_password=True)
-        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.backend = parsed.get_backend_name()
+        self.is_sqlite = self.backend == "sqlite"
         if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, pool_pre_ping=not self.is_sqlite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -305,3 +306,11 @@ def test_rejection_is_logged_for_operators(api: RunningApi, http: httpx.Client, 
     while expected not in api.log() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert expected in api.log()
+
+
+def test_chunked_body_without_length_is_refused(http: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"{}"
+
+    response = http.post("/batches", content=chunks(), headers={"content-type": "application/json"})
+    problem(response, 411, "length-required")

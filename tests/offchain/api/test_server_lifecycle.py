@@ -103,13 +103,13 @@ def test_server_refuses_short_oracle_token_without_echoing_it() -> None:
     assert ADMIN_TOKEN not in result.stderr
 
 
-def test_ready_reports_database_without_password(tmp_path: Path) -> None:
+def test_ready_names_backend_only(tmp_path: Path) -> None:
     api = start_api(f"sqlite:///{tmp_path / 'api.sqlite3'}", tmp_path)
     try:
         ready = httpx.get(f"{api.base_url}/ready").json()
     finally:
         api.stop()
-    assert ready == {"status": "ready", "database": f"sqlite:///{tmp_path / 'api.sqlite3'}"}
+    assert ready == {"status": "ready", "database": "sqlite"}
 
 
 def test_registration_is_logged_without_tokens(tmp_path: Path) -> None:

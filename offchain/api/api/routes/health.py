@@ -32,6 +32,6 @@ async def ready(store: StoreDep) -> Readiness | JSONResponse:
         await run_in_threadpool(store.ping)
     except SQLAlchemyError as exc:
         logger.warning("readiness check failed: %s", type(exc).__name__)
-        body = Readiness(status="unavailable", database=store.display_url)
+        body = Readiness(status="unavailable", database=store.backend)
         return JSONResponse(body.model_dump(), status_code=503)
-    return Readiness(status="ready", database=store.display_url)
+    return Readiness(status="ready", database=store.backend)
