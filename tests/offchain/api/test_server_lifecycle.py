@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -122,3 +123,30 @@ def test_registration_is_logged_without_tokens(tmp_path: Path) -> None:
     assert "PUT /devices/" in api.log()
     assert ADMIN_TOKEN not in api.log()
     assert ORACLE_TOKEN not in api.log()
+
+
+def test_default_sqlite_store_is_in_data_dir_and_uses_wal(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASC_API_")}
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "ASC_API_ADMIN_TOKEN": ADMIN_TOKEN,
+            "ASC_API_ORACLE_TOKEN": ORACLE_TOKEN,
+            "ASC_API_DATA_DIR": str(tmp_path / "data"),
+            "ASC_API_PORT": "0",
+        }
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "offchain.api"], env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stderr is not None
+        for line in server.stderr:
+            if "Application startup complete" in line:
+                break
+    finally:
+        server.terminate()
+        server.communicate(timeout=20)
+    database = tmp_path / "data" / "api.sqlite3"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
