@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .api.routes import batches, devices, feed, health, shipments, verdicts
 from .feed import FeedHub
-from .problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from .problems import PROBLEM_MEDIA_TYPE, ProblemError, install_problem_handlers
 from .settings import ApiSettings
 from .signing import SIGNING_DOMAIN
 from .store import open_store
@@ -80,7 +80,7 @@ class BodyLimit:
             if declared is None and headers.get(b"transfer-encoding") is not None:
                 problem = (411, "length-required", "send the body with a Content-Length header")
             elif declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-                problem = (413, "batch-too-large", f"body larger than {self.max_bytes} bytes")
+                problem = (413, "body-too-large", f"body larger than {self.max_bytes} bytes")
             if problem is not None:
                 await _send_problem(send, *problem)
                 return
@@ -88,10 +88,7 @@ class BodyLimit:
 
 
 async def _send_problem(send: Send, status: int, slug: str, detail: str) -> None:
-
-    body = json.dumps(
-        {"type": f"urn:asc:problem:{slug}", "title": detail, "status": status, "detail": detail, "errors": []}
-    ).encode()
+    body = json.dumps(ProblemError(status, slug, detail, detail).body()).encode()
     await send(
         {
             "type": "http.response.start",

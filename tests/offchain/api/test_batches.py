@@ -257,7 +257,7 @@ def test_batch_over_size_limit_is_rejected(http: httpx.Client, device: Device) -
 
 def test_oversized_body_is_refused_before_parsing(http: httpx.Client) -> None:
     response = http.post("/batches", content=b" " * 600_000, headers={"content-type": "application/json"})
-    problem(response, 413, "batch-too-large")
+    problem(response, 413, "body-too-large")
 
 
 def test_concurrent_reposts_store_the_batch_once(api: RunningApi, device: Device) -> None:
