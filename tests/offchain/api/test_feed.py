@@ -226,3 +226,13 @@ def test_tokens_never_reach_the_log(sqlite_api: RunningApi) -> None:
     log = sqlite_api.log()
     assert sqlite_api.env["ASC_API_ADMIN_TOKEN"] not in log
     assert sqlite_api.env["ASC_API_ORACLE_TOKEN"] not in log
+
+
+def test_client_frames_are_ignored(sqlite_api: RunningApi, device: tuple[httpx.Client, Device]) -> None:
+    http, dev = device
+    with connect(feed_url(sqlite_api.base_url, dev.shipment_id)) as ws:
+        ws.send("hello")
+        ws.send(b"\x00binary")
+        readings = make_readings(1)
+        post(http, dev, 1, readings)
+        assert receive(ws, 1)[0]["data"]["ts_ms"] == readings[0]["ts_ms"]

@@ -45,9 +45,11 @@ async def _pump(websocket: WebSocket, subscription: Subscription, skip_up_to: in
 
 
 async def _drain_until_disconnect(websocket: WebSocket) -> None:
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await websocket.receive_text()
+    """The feed is one-way: whatever a client sends is ignored, but reading is how a close is seen."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
 
 
 @router.websocket("/ws/feed")
