@@ -58,7 +58,9 @@ ipfs-node:  ## install the js-ipfs node used by the storage tests (offchain/stor
 	@offchain/storage/ipfs-node/install.sh
 
 test-python: setup ipfs-node  ## Python unit and integration tests (no brownie plugin), real IPFS node required
-	ASC_TEST_REQUIRE_IPFS=1 pytest -p no:pytest-brownie -q tests --ignore=tests/contracts
+	python -m offchain.api.export_openapi --check
+	ASC_TEST_REQUIRE_IPFS=1 ASC_TEST_REQUIRE_POSTGRES=$${ASC_TEST_REQUIRE_POSTGRES:-0} \
+	  pytest -p no:pytest-brownie -q tests --ignore=tests/contracts
 
 test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
