@@ -1,0 +1,163 @@
+"""Robust adaptive univariate detector: rolling median/MAD baseline with a fixed robust-z threshold.
+
+Each row is compared with the median of the signal's previous ``window`` rows, scaled by their MAD
+(``1.4826 * MAD`` estimates the standard deviation of Gaussian noise and ignores up to half the window
+being outliers). The baseline adapts as the window slides, so a slow seasonal drift is absorbed while a
+fault that moves the signal away faster than the window follows it is flagged. The row itself never
+enters its own baseline: scoring uses past rows only.
+
+State per stream is the last ``window`` values plus two counters, so it is O(window) and serialisable.
+``score_batch`` is the fast path (vectorised, identical results to scoring the rows one at a time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+from oracles.detect.types import Score
+from oracles.settings import DetectSettings
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+MAD_TO_SIGMA = 1.4826
+# Rows scored per vectorised block: bounds the (block x window) temporary to a few MB.
+BLOCK_ROWS = 2048
+
+
+class DetectorInputError(ValueError):
+    """A reading the detector cannot score (not finite, wrong shape, wrong state version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchScores:
+    """Per-row outputs of a batch: raw statistic, severity in [0, 1], and whether the row opened an alert."""
+
+    statistic: FloatArray
+    value: FloatArray
+    alert: BoolArray
+
+
+def robust_z(values: FloatArray, windows: FloatArray, floor_rel: float, floor_abs: float) -> FloatArray:
+    """|x - median(window)| / scale for each row, windows shaped (rows, window)."""
+    median = np.median(windows, axis=1)
+    mad = np.median(np.abs(windows - median[:, None]), axis=1)
+    scale = np.maximum(MAD_TO_SIGMA * mad, np.maximum(floor_rel * np.abs(median), floor_abs))
+    return np.abs(values - median) / scale
+
+
+def severity_array(statistic: FloatArray, threshold: float) -> FloatArray:
+    """Vector form of ``types.severity``: 0.5 exactly at the threshold."""
+    ratio = np.maximum(statistic, 0.0) / threshold
+    return ratio / (1.0 + ratio)
+
+
+def gate_alerts(exceeds: BoolArray, cooldown: int, refractory_rows: int) -> tuple[BoolArray, int]:
+    """Turn per-row exceedances into episode-opening alerts; returns the alerts and the cooldown left."""
+    alert = np.zeros(exceeds.shape[0], dtype=np.bool_)
+    next_free = cooldown  # index of the first row allowed to alert
+    for index in np.flatnonzero(exceeds):
+        if index >= next_free:
+            alert[index] = True
+            next_free = int(index) + refractory_rows + 1
+    return alert, max(0, next_free - exceeds.shape[0])
+
+
+class RobustBaseline:
+    """Streaming robust-z detector for one signal of one stream."""
+
+    name = "robust_baseline"
+    STATE_VERSION = 1
+
+    def __init__(self, signal: str, settings: DetectSettings) -> None:
+        self.signal = signal
+        self._window = settings.baseline_window
+        self._min_history = settings.baseline_min_history
+        self._threshold = settings.baseline_z_threshold
+        self._floor_rel = settings.baseline_scale_floor_rel
+        self._floor_abs = settings.baseline_scale_floor_abs
+        self._refractory = settings.refractory_rows
+        self._history: FloatArray = np.empty(0, dtype=np.float64)
+        self._seen = 0
+        self._cooldown = 0
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    def score(self, value: float) -> Score:
+        """Score one new value against the past, then add it to the baseline."""
+        batch = self.score_batch(np.array([value], dtype=np.float64))
+        return Score(
+            detector=self.name,
+            signal=self.signal,
+            value=float(batch.value[0]),
+            statistic=float(batch.statistic[0]),
+            alert=bool(batch.alert[0]),
+        )
+
+    def score_batch(self, values: Sequence[float] | FloatArray) -> BatchScores:
+        """Score consecutive values of this stream in order; each row sees only rows before it."""
+        batch = np.asarray(values, dtype=np.float64)
+        if batch.ndim != 1:
+            raise DetectorInputError(f"{self.signal}: expected a 1-D batch, got shape {batch.shape}")
+        if not np.all(np.isfinite(batch)):
+            bad = int(np.flatnonzero(~np.isfinite(batch))[0])
+            raise DetectorInputError(f"{self.signal}: value at batch row {bad} is not finite: {batch[bad]!r}")
+        joined = np.concatenate([self._history, batch])
+        offset = self._history.shape[0]
+        statistic = np.zeros(batch.shape[0], dtype=np.float64)
+        # Rows whose baseline is still shorter than the window (only the first rows of a stream).
+        partial_end = min(batch.shape[0], max(0, self._window - offset))
+        for j in range(partial_end):
+            k = offset + j
+            if k >= 2:
+                statistic[j] = robust_z(joined[k : k + 1], joined[None, :k], self._floor_rel, self._floor_abs)[0]
+        if partial_end < batch.shape[0]:
+            windows = sliding_window_view(joined[:-1], self._window)
+            for start in range(partial_end, batch.shape[0], BLOCK_ROWS):
+                stop = min(start + BLOCK_ROWS, batch.shape[0])
+                k0 = offset + start
+                statistic[start:stop] = robust_z(
+                    joined[k0 : offset + stop],
+                    windows[k0 - self._window : offset + stop - self._window],
+                    self._floor_rel,
+                    self._floor_abs,
+                )
+        seen_before = self._seen + np.arange(batch.shape[0])
+        exceeds = (statistic >= self._threshold) & (seen_before >= self._min_history)
+        alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
+        self._history = joined[-self._window :].copy()
+        self._seen += batch.shape[0]
+        return BatchScores(statistic=statistic, value=severity_array(statistic, self._threshold), alert=alert)
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state; floats survive a JSON round trip exactly (shortest repr)."""
+        return {
+            "version": self.STATE_VERSION,
+            "signal": self.signal,
+            "history": [float(v) for v in self._history],
+            "seen": self._seen,
+            "cooldown": self._cooldown,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore a state produced by ``state_dict`` (same settings), resuming exactly where it stopped."""
+        if state.get("version") != self.STATE_VERSION:
+            raise DetectorInputError(f"unsupported baseline state version {state.get('version')!r}")
+        if state.get("signal") != self.signal:
+            raise DetectorInputError(f"state is for signal {state.get('signal')!r}, not {self.signal!r}")
+        history = np.asarray(state["history"], dtype=np.float64)
+        if history.ndim != 1 or history.shape[0] > self._window or not np.all(np.isfinite(history)):
+            raise DetectorInputError("baseline state history is malformed or longer than the window")
+        seen, cooldown = int(state["seen"]), int(state["cooldown"])
+        if seen < history.shape[0] or cooldown < 0 or not math.isfinite(seen):
+            raise DetectorInputError("baseline state counters are inconsistent")
+        self._history, self._seen, self._cooldown = history, seen, cooldown
