@@ -1,18 +1,20 @@
 """Robust adaptive univariate detector: rolling median/MAD baseline with a fixed robust-z threshold.
 
-Each row is compared with the median of the signal's previous ``window`` rows, scaled by their MAD
+Each row is compared with the median of ``window`` past rows of the signal, scaled by their MAD
 (``1.4826 * MAD`` estimates the standard deviation of Gaussian noise and ignores up to half the window
 being outliers). The baseline adapts as the window slides, so a slow seasonal drift is absorbed while a
 fault that moves the signal away faster than the window follows it is flagged. The row itself never
 enters its own baseline: scoring uses past rows only.
 
-State per stream is the last ``window`` values plus two counters, so it is O(window) and serialisable.
+The baseline is refreshed every ``stride`` rows (a row is judged against the window ending at the last
+stride boundary before it), which keeps the cost per row near O(window / stride).
+
+State per stream is the last ``window + stride`` values plus two counters, so it is O(window) and serialisable.
 ``score_batch`` is the fast path (vectorised, identical results to scoring the rows one at a time).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,11 +47,18 @@ class BatchScores:
     alert: BoolArray
 
 
-def robust_z(values: FloatArray, windows: FloatArray, floor_rel: float, floor_abs: float) -> FloatArray:
-    """|x - median(window)| / scale for each row, windows shaped (rows, window)."""
+def robust_location_scale(
+    windows: FloatArray, floor_rel: float, floor_abs: float
+) -> tuple[FloatArray, FloatArray]:
+    """Median and floored 1.4826 * MAD of each window, windows shaped (count, window)."""
     median = np.median(windows, axis=1)
     mad = np.median(np.abs(windows - median[:, None]), axis=1)
-    scale = np.maximum(MAD_TO_SIGMA * mad, np.maximum(floor_rel * np.abs(median), floor_abs))
+    return median, np.maximum(MAD_TO_SIGMA * mad, np.maximum(floor_rel * np.abs(median), floor_abs))
+
+
+def robust_z(values: FloatArray, windows: FloatArray, floor_rel: float, floor_abs: float) -> FloatArray:
+    """|x - median(window)| / scale for each row, windows shaped (rows, window)."""
+    median, scale = robust_location_scale(windows, floor_rel, floor_abs)
     return np.abs(values - median) / scale
 
 
@@ -79,6 +88,7 @@ class RobustBaseline:
     def __init__(self, signal: str, settings: DetectSettings) -> None:
         self.signal = signal
         self._window = settings.baseline_window
+        self._stride = settings.baseline_stride
         self._min_history = settings.baseline_min_history
         self._threshold = settings.baseline_z_threshold
         self._floor_rel = settings.baseline_scale_floor_rel
@@ -112,29 +122,32 @@ class RobustBaseline:
             bad = int(np.flatnonzero(~np.isfinite(batch))[0])
             raise DetectorInputError(f"{self.signal}: value at batch row {bad} is not finite: {batch[bad]!r}")
         joined = np.concatenate([self._history, batch])
-        offset = self._history.shape[0]
+        base = self._seen - self._history.shape[0]  # stream index of joined[0]
+        rows = self._seen + np.arange(batch.shape[0])
+        # Each row is judged against the window that ends at the last stride boundary at or before it,
+        # so the median/MAD is computed once per stride rows instead of once per row.
+        boundary = (rows // self._stride) * self._stride
+        full = boundary >= self._window
         statistic = np.zeros(batch.shape[0], dtype=np.float64)
-        # Rows whose baseline is still shorter than the window (only the first rows of a stream).
-        partial_end = min(batch.shape[0], max(0, self._window - offset))
-        for j in range(partial_end):
-            k = offset + j
+        for j in np.flatnonzero(~full):
+            k = int(rows[j]) - base
             if k >= 2:
                 statistic[j] = robust_z(joined[k : k + 1], joined[None, :k], self._floor_rel, self._floor_abs)[0]
-        if partial_end < batch.shape[0]:
-            windows = sliding_window_view(joined[:-1], self._window)
-            for start in range(partial_end, batch.shape[0], BLOCK_ROWS):
-                stop = min(start + BLOCK_ROWS, batch.shape[0])
-                k0 = offset + start
-                statistic[start:stop] = robust_z(
-                    joined[k0 : offset + stop],
-                    windows[k0 - self._window : offset + stop - self._window],
-                    self._floor_rel,
-                    self._floor_abs,
+        if np.any(full):
+            starts, inverse = np.unique(boundary[full] - self._window - base, return_inverse=True)
+            windows = sliding_window_view(joined, self._window)
+            median = np.empty(starts.shape[0])
+            scale = np.empty(starts.shape[0])
+            for lo in range(0, starts.shape[0], BLOCK_ROWS):
+                block = windows[starts[lo : lo + BLOCK_ROWS]]
+                median[lo : lo + BLOCK_ROWS], scale[lo : lo + BLOCK_ROWS] = robust_location_scale(
+                    block, self._floor_rel, self._floor_abs
                 )
+            statistic[full] = np.abs(batch[full] - median[inverse]) / scale[inverse]
         seen_before = self._seen + np.arange(batch.shape[0])
         exceeds = (statistic >= self._threshold) & (seen_before >= self._min_history)
         alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
-        self._history = joined[-self._window :].copy()
+        self._history = joined[-(self._window + self._stride) :].copy()
         self._seen += batch.shape[0]
         return BatchScores(statistic=statistic, value=severity_array(statistic, self._threshold), alert=alert)
 
@@ -155,9 +168,10 @@ class RobustBaseline:
         if state.get("signal") != self.signal:
             raise DetectorInputError(f"state is for signal {state.get('signal')!r}, not {self.signal!r}")
         history = np.asarray(state["history"], dtype=np.float64)
-        if history.ndim != 1 or history.shape[0] > self._window or not np.all(np.isfinite(history)):
+        too_long = history.shape[0] > self._window + self._stride
+        if history.ndim != 1 or too_long or not np.all(np.isfinite(history)):
             raise DetectorInputError("baseline state history is malformed or longer than the window")
         seen, cooldown = int(state["seen"]), int(state["cooldown"])
-        if seen < history.shape[0] or cooldown < 0 or not math.isfinite(seen):
+        if seen < history.shape[0] or cooldown < 0 or (seen > history.shape[0] and history.shape[0] < self._window):
             raise DetectorInputError("baseline state counters are inconsistent")
         self._history, self._seen, self._cooldown = history, seen, cooldown
