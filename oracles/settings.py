@@ -65,7 +65,8 @@ class DetectSettings(BaseSettings):
         lt=1.0,
         description=(
             "Isolation score s(x) = 2^(-E[h]/c(n)) above which a window is anomalous (Liu et al. 2008:"
-            " s close to 1 = anomaly, s <= 0.5 = normal)."
+            " s close to 1 = anomaly, s <= 0.5 = normal). Set above the 99.9th percentile (0.68) of"
+            " scores on synthetic normal two-signal data, not on the labelled data."
         ),
     )
     iforest_seed: int = Field(default=20260101, description="Fixed seed: every oracle node fits the same forest.")
