@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oracles.detect.baseline import DetectorInputError
+from oracles.detect.baseline import DetectorInputError, FloatArray
 from oracles.detect.ensemble import StreamDetector
 from oracles.nab_scoring import (
     PROFILES,
@@ -59,7 +59,7 @@ class LabelledFile:
     relative_path: str
     timestamps: list[datetime]
     columns: list[str]
-    values: np.ndarray
+    values: FloatArray
     windows: list[tuple[int, int]]
 
 
@@ -116,7 +116,9 @@ def load_file(data_dir: Path, relative: str, windows: list[tuple[datetime, datet
     return LabelledFile(relative, stamps, columns, values, ranges)
 
 
-def replay(file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool) -> tuple[np.ndarray, np.ndarray]:
+def replay(
+    file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool
+) -> tuple[FloatArray, FloatArray]:
     """Stream the file through a fresh detector; returns (anomaly_score, row state value) per row."""
     # The forest learns on the rows NAB does not score, as NAB's own detectors do with the probation period.
     warmup = max(math.ceil(probationary_length(len(file.timestamps), settings.nab_probation_percent)), 1)
@@ -137,7 +139,9 @@ def _mean(values: Sequence[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def evaluate_file(file: LabelledFile, scores: np.ndarray, state: np.ndarray, settings: DetectSettings) -> dict[str, Any]:
+def evaluate_file(
+    file: LabelledFile, scores: FloatArray, state: FloatArray, settings: DetectSettings
+) -> dict[str, Any]:
     detections = [bool(s >= settings.detection_threshold) for s in scores]
     flagged = [bool(v >= settings.detection_threshold) for v in state]
     nab = {p.name: score_file(detections, file.windows, p, settings.nab_probation_percent) for p in PROFILES}
@@ -192,11 +196,13 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "f1": f1_score(precision, recall),
         "mean_delay_rows": _mean([d for r in rows for d in r["_delays_rows"]]),
         "mean_delay_s": _mean([d for r in rows for d in r["_delays_s"]]),
-        "point_f1": f1_score(None if tp + fp == 0 else tp / (tp + fp), None if tp + fn == 0 else tp / (tp + fn)),
+        "point_f1": f1_score(
+            None if tp + fp == 0 else tp / (tp + fp), None if tp + fn == 0 else tp / (tp + fn)
+        ),
     }
 
 
-def write_results(out_dir: Path, file: LabelledFile, scores: np.ndarray) -> None:
+def write_results(out_dir: Path, file: LabelledFile, scores: FloatArray) -> None:
     """NAB results file: timestamp,value,anomaly_score,label (value = first numeric column)."""
     label = np.zeros(len(file.timestamps), dtype=np.int64)
     for left, right in file.windows:
@@ -218,7 +224,10 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def format_table(rows: list[dict[str, Any]], total: dict[str, Any]) -> str:
-    header = f"{'file':<58} {'rows':>6} {'std':>6} {'lowFP':>6} {'lowFN':>6} {'P':>5} {'R':>5} {'F1':>5} {'delay':>7} {'pF1':>5}"
+    header = (
+        f"{'file':<58} {'rows':>6} {'std':>6} {'lowFP':>6} {'lowFN':>6}"
+        f" {'P':>5} {'R':>5} {'F1':>5} {'delay':>7} {'pF1':>5}"
+    )
     lines = [header, "-" * len(header)]
     for r in [*rows, {**total, "file": "TOTAL"}]:
         nab = r["nab"]
@@ -227,7 +236,9 @@ def format_table(rows: list[dict[str, Any]], total: dict[str, Any]) -> str:
             f" {_fmt(nab['reward_low_FN_rate']):>6} {_fmt(r['precision'], 2):>5} {_fmt(r['recall'], 2):>5}"
             f" {_fmt(r['f1'], 2):>5} {_fmt(r['mean_delay_rows'], 0):>7} {_fmt(r['point_f1'], 2):>5}"
         )
-    lines.append("NAB scores normalised (0 = null detector, 100 = perfect); P/R/F1 event-level; delay in rows;")
+    lines.append(
+        "NAB scores normalised (0 = null detector, 100 = perfect); P/R/F1 event-level; delay in rows;"
+    )
     lines.append("pF1 = row-level F1 of rows at or above the threshold (SKAB's outlier metric).")
     return "\n".join(lines)
 
@@ -258,8 +269,10 @@ def evaluate(
             write_results(results_dir, file, scores)
         if progress:
             elapsed = time.perf_counter() - started
-            print(f"[{index}/{len(windows)}] {relative}: {len(file.timestamps)} rows in {elapsed:.2f} s",
-                  file=sys.stderr, flush=True)
+            sys.stderr.write(
+                f"[{index}/{len(windows)}] {relative}: {len(file.timestamps)} rows in {elapsed:.2f} s\n"
+            )
+            sys.stderr.flush()
     total = summarise(rows)
     public_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     return {
@@ -279,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--isolation-forest",
         action="store_true",
-        help="add the window IsolationForest to the robust baseline (off by default: it lowered NAB dev scores)",
+        help="add the window IsolationForest to the robust baseline (off by default: lowered NAB dev scores)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -292,11 +305,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             use_isolation_forest=args.isolation_forest,
         )
     except (EvaluationInputError, DetectorInputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        sys.stderr.write(f"error: {exc}\n")
         return 2
-    print(format_table(report["files"], report["total"]))
+    sys.stdout.write(format_table(report["files"], report["total"]) + "\n")
     if args.json:
-        print(json.dumps(report, sort_keys=True))
+        sys.stdout.write(json.dumps(report, sort_keys=True) + "\n")
     return 0
 
 

@@ -6,8 +6,9 @@ Per file and cost profile:
   ``p = -(right - i + 1) / width`` is the row's position relative to the window's right edge and
   ``sigma(p) = 2 / (1 + exp(5 p)) - 1`` (NAB's scaled sigmoid, -1 for ``p >= 3``); a window without any
   detection costs ``-A_FN``;
-* each detection outside every window costs ``A_FP * sigma(d)`` with ``d = |prev_right - i| / (prev_width - 1)``,
-  its distance past the preceding window (``sigma(3) = -1``, the full penalty, when no window precedes it);
+* each detection outside every window costs ``A_FP * sigma(d)`` with
+  ``d = |prev_right - i| / (prev_width - 1)``, its distance past the preceding window (``sigma(3) = -1``,
+  the full penalty, when no window precedes it);
 * rows before the probationary length ``min(floor(0.15 n), 0.15 * 5000)`` (NAB ``util.getProbationPeriod``)
   are not scored, and a window with no row after it is not counted.
 

@@ -69,11 +69,15 @@ class DetectSettings(BaseSettings):
             " scores on synthetic normal two-signal data, not on the labelled data."
         ),
     )
-    iforest_seed: int = Field(default=20260101, description="Fixed seed: every oracle node fits the same forest.")
+    iforest_seed: int = Field(
+        default=20260101, description="Fixed seed: every oracle node fits the same forest."
+    )
 
     # --- late-arrival forecast (oracles.detect.sla) ---------------------------------------------------
     eta_speed_window_s: int = Field(
-        default=1800, ge=60, description="Seconds of recent movement the arrival forecast averages speed over."
+        default=1800,
+        ge=60,
+        description="Seconds of recent movement the arrival forecast averages speed over.",
     )
     eta_min_speed_mps: float = Field(
         default=0.5, gt=0, description="Below this average speed the truck counts as stopped (no forecast)."

@@ -9,7 +9,7 @@ enters its own baseline: scoring uses past rows only.
 The baseline is refreshed every ``stride`` rows (a row is judged against the window ending at the last
 stride boundary before it), which keeps the cost per row near O(window / stride).
 
-State per stream is the last ``window + stride`` values plus two counters, so it is O(window) and serialisable.
+State per stream is the last ``window + stride`` values plus two counters: O(window), serialisable.
 ``score_batch`` is the fast path (vectorised, identical results to scoring the rows one at a time).
 """
 
@@ -132,7 +132,9 @@ class RobustBaseline:
         for j in np.flatnonzero(~full):
             k = int(rows[j]) - base
             if k >= 2:
-                statistic[j] = robust_z(joined[k : k + 1], joined[None, :k], self._floor_rel, self._floor_abs)[0]
+                statistic[j] = robust_z(
+                    joined[k : k + 1], joined[None, :k], self._floor_rel, self._floor_abs
+                )[0]
         if np.any(full):
             starts, inverse = np.unique(boundary[full] - self._window - base, return_inverse=True)
             windows = sliding_window_view(joined, self._window)
@@ -172,6 +174,10 @@ class RobustBaseline:
         if history.ndim != 1 or too_long or not np.all(np.isfinite(history)):
             raise DetectorInputError("baseline state history is malformed or longer than the window")
         seen, cooldown = int(state["seen"]), int(state["cooldown"])
-        if seen < history.shape[0] or cooldown < 0 or (seen > history.shape[0] and history.shape[0] < self._window):
+        if (
+            seen < history.shape[0]
+            or cooldown < 0
+            or (seen > history.shape[0] and history.shape[0] < self._window)
+        ):
             raise DetectorInputError("baseline state counters are inconsistent")
         self._history, self._seen, self._cooldown = history, seen, cooldown

@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from oracles.detect.baseline import BatchScores, BoolArray, DetectorInputError, FloatArray, RobustBaseline, gate_alerts
+from oracles.detect.baseline import (
+    BatchScores,
+    BoolArray,
+    DetectorInputError,
+    FloatArray,
+    RobustBaseline,
+    gate_alerts,
+)
 from oracles.detect.learned import WindowIsolationForest
 from oracles.settings import DetectSettings
 
@@ -63,7 +70,9 @@ class StreamDetector:
         self._refractory = settings.refractory_rows
         self._baselines = [RobustBaseline(column, settings) for column in self.columns]
         self._forest = (
-            WindowIsolationForest(self.columns, settings, warmup_rows=warmup_rows) if use_isolation_forest else None
+            WindowIsolationForest(self.columns, settings, warmup_rows=warmup_rows)
+            if use_isolation_forest
+            else None
         )
         self._cooldown = 0
 

@@ -14,8 +14,9 @@ FloatArray = npt.NDArray[np.float64]
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius
 
 
-def haversine_m(lat1: FloatArray | float, lon1: FloatArray | float, lat2: FloatArray | float,
-                lon2: FloatArray | float) -> FloatArray:
+def haversine_m(
+    lat1: FloatArray | float, lon1: FloatArray | float, lat2: FloatArray | float, lon2: FloatArray | float
+) -> FloatArray:
     """Great-circle distance in metres between points given in degrees (broadcasts)."""
     phi1, phi2 = np.radians(lat1), np.radians(lat2)
     dphi = phi2 - phi1

@@ -39,7 +39,9 @@ class WindowIsolationForest:
     name = "isolation_forest"
     STATE_VERSION = 1
 
-    def __init__(self, columns: Sequence[str], settings: DetectSettings, warmup_rows: int | None = None) -> None:
+    def __init__(
+        self, columns: Sequence[str], settings: DetectSettings, warmup_rows: int | None = None
+    ) -> None:
         if not columns:
             raise DetectorInputError("isolation forest needs at least one column")
         self.columns = tuple(columns)
@@ -107,7 +109,9 @@ class WindowIsolationForest:
         alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
         # Severity is measured from the normal level 0.5 so that 0.5 in maps to 0 and the threshold to 0.5.
         excess = np.maximum(statistic - 0.5, 0.0)
-        return BatchScores(statistic=statistic, value=severity_array(excess, self._threshold - 0.5), alert=alert)
+        return BatchScores(
+            statistic=statistic, value=severity_array(excess, self._threshold - 0.5), alert=alert
+        )
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -109,7 +109,9 @@ class SlaMonitor:
     def score_batch(self, readings: Sequence[Reading]) -> dict[str, BatchScores]:
         """Score readings in time order; each reading sees only itself and earlier readings."""
         if not readings:
-            return {rule: BatchScores(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.bool_)) for rule in RULES}
+            return {
+                rule: BatchScores(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.bool_)) for rule in RULES
+            }
         t = np.fromiter((r.timestamp_s for r in readings), dtype=np.float64, count=len(readings))
         previous = -np.inf if self._last_s is None else self._last_s
         if np.any(np.diff(np.concatenate([[previous], t])) < 0):
@@ -144,7 +146,9 @@ class SlaMonitor:
             "temperature": BatchScores(dur_t, severity_array(dur_t, grace_scale), alert_t),
             "humidity": BatchScores(dur_h, severity_array(dur_h, grace_scale), alert_h),
             "shock": BatchScores(shock, severity_array(shock, terms.shock_limit_milli_g), over),
-            "route": BatchScores(position.off_route_m, severity_array(position.off_route_m, half_width), alert_route),
+            "route": BatchScores(
+                position.off_route_m, severity_array(position.off_route_m, half_width), alert_route
+            ),
             "late_arrival": BatchScores(late_stat, late_value, alert_late),
         }
 
@@ -165,27 +169,34 @@ class SlaMonitor:
         deadline = float(self.terms.delivery_deadline_s)
         arrived = remaining <= arrived_within_m
         moving = speed >= self._min_speed
-        with np.errstate(invalid="ignore", divide="ignore"):
-            travel = np.where(moving, remaining / np.where(moving, speed, 1.0) * self._safety, np.inf)
-        forecast = t + travel
-        time_left = np.maximum(deadline - t, 0.0)
-        # Past the deadline and not there: late whatever the speed.
-        late = ~arrived & ((moving & (forecast > deadline)) | (t > deadline))
-        statistic = np.where(arrived | ~(moving | (t > deadline)), 0.0, np.where(moving, forecast - deadline, t - deadline))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(time_left > 0, travel / np.where(time_left > 0, time_left, 1.0), np.inf)
-        value = np.where(arrived | ~moving, np.where(late, 1.0, 0.0), np.where(np.isfinite(ratio), ratio / (1 + ratio), 1.0))
+        past_deadline = t > deadline
+        travel = remaining / np.where(moving, speed, 1.0) * self._safety  # meaningful only where moving
+        time_left = deadline - t
+        # A stopped truck gets no forecast (a rest stop is not lateness) until the deadline itself passes.
+        late = ~arrived & (past_deadline | (moving & (t + travel > deadline)))
+        statistic = np.where(
+            arrived, 0.0, np.where(moving, t + travel - deadline, np.where(past_deadline, t - deadline, 0.0))
+        )
+        ratio = np.where(moving & (time_left > 0), travel / np.where(time_left > 0, time_left, 1.0), 0.0)
+        value = np.where(arrived, 0.0, np.where(past_deadline, 1.0, ratio / (1.0 + ratio)))
         prev_late = np.concatenate([[self._late], late[:-1]])
         alert = late & ~prev_late
         self._late = bool(late[-1])
         keep_from = np.searchsorted(all_t, all_t[-1] - self._speed_window_s, side="left")
-        self._progress = [(int(a), float(b)) for a, b in zip(all_t[keep_from:], all_r[keep_from:], strict=True)]
+        self._progress = [
+            (int(a), float(b)) for a, b in zip(all_t[keep_from:], all_r[keep_from:], strict=True)
+        ]
         return statistic, value, alert
 
     def detections(self, readings: Sequence[Reading], scores: dict[str, BatchScores]) -> list[Detection]:
         """Explainable detections for the alerting rows of a scored batch."""
-        units = {"temperature": "s out of range", "humidity": "s out of range", "shock": "milli-g",
-                 "route": "m from corridor centre line", "late_arrival": "s forecast past deadline"}
+        units = {
+            "temperature": "s out of range",
+            "humidity": "s out of range",
+            "shock": "milli-g",
+            "route": "m from corridor centre line",
+            "late_arrival": "s forecast past deadline",
+        }
         found: list[Detection] = []
         for rule, batch in scores.items():
             for row in np.flatnonzero(batch.alert):

@@ -72,7 +72,9 @@ def test_false_positive_before_any_window_costs_full_fp_weight():
 
 def test_false_positive_after_window_is_weighted_by_distance():
     # |49 - 52| / (10 - 1) = 1/3 -> scaled sigmoid -0.682262, times A_FP 0.11, plus the missed window
-    assert score_file(detections_at(52), WINDOW, STANDARD).raw == pytest.approx(-1 - 0.11 * 0.6822618, abs=1e-7)
+    assert score_file(detections_at(52), WINDOW, STANDARD).raw == pytest.approx(
+        -1 - 0.11 * 0.6822618, abs=1e-7
+    )
 
 
 def test_reward_low_fp_profile_doubles_fp_cost():
