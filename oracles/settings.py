@@ -53,6 +53,10 @@ class DetectSettings(BaseSettings):
         ),
     )
 
+    relation_warmup_rows: int = Field(
+        default=300, ge=3, description="Rows of a stream's prefix the humidity~temperature line is fitted on."
+    )
+
     # --- IsolationForest on multivariate windows (oracles.detect.learned) ----------------------------
     iforest_window: int = Field(default=8, ge=1, description="Rows per feature window.")
     iforest_trees: int = Field(default=100, ge=10, description="Trees in the forest.")

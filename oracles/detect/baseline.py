@@ -181,3 +181,75 @@ class RobustBaseline:
         ):
             raise DetectorInputError("baseline state counters are inconsistent")
         self._history, self._seen, self._cooldown = history, seen, cooldown
+
+
+class RelationBaseline:
+    """Robust baseline on the residual of one signal predicted linearly from another.
+
+    The line ``y = a + b x`` is fitted by least squares on the stream's own first ``warmup_rows`` rows
+    (never on later ones); afterwards the residual ``y - (a + b x)`` is scored by a ``RobustBaseline``.
+    A unit whose coupling drifts (a failing compressor: temperature and humidity no longer move together)
+    moves the residual even while each signal stays inside its own range.
+    """
+
+    name = "relation_baseline"
+    STATE_VERSION = 1
+
+    def __init__(self, x_signal: str, y_signal: str, settings: DetectSettings, warmup_rows: int) -> None:
+        if warmup_rows < 3:
+            raise DetectorInputError("relation warm-up needs at least 3 rows")
+        self.signal = f"{y_signal}~{x_signal}"
+        self._warmup = warmup_rows
+        self._pending: list[tuple[float, float]] = []
+        self._coef: tuple[float, float] | None = None
+        self._residual = RobustBaseline(self.signal, settings)
+        self._threshold = settings.baseline_z_threshold
+
+    def _fit(self) -> None:
+        data = np.asarray(self._pending, dtype=np.float64)
+        x, y = data[:, 0], data[:, 1]
+        spread = float(np.var(x))
+        # A constant x carries no information about y: predict y by its mean.
+        slope = 0.0 if spread == 0.0 else float(np.mean((x - x.mean()) * (y - y.mean())) / spread)
+        self._coef = (float(y.mean() - slope * x.mean()), slope)
+
+    def score_batch(self, x: Sequence[float] | FloatArray, y: Sequence[float] | FloatArray) -> BatchScores:
+        xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if xs.shape != ys.shape or xs.ndim != 1:
+            raise DetectorInputError(f"{self.signal}: x and y must be 1-D and equally long")
+        if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+            raise DetectorInputError(f"{self.signal}: value is not finite")
+        statistic = np.zeros(xs.shape[0])
+        value = np.zeros(xs.shape[0])
+        alert = np.zeros(xs.shape[0], dtype=np.bool_)
+        start = 0
+        if self._coef is None:
+            start = min(xs.shape[0], self._warmup - len(self._pending))
+            self._pending.extend(zip(xs[:start].tolist(), ys[:start].tolist(), strict=True))
+            if len(self._pending) == self._warmup:
+                self._fit()
+        if self._coef is not None and start < xs.shape[0]:
+            intercept, slope = self._coef
+            scored = self._residual.score_batch(ys[start:] - (intercept + slope * xs[start:]))
+            statistic[start:], value[start:], alert[start:] = scored.statistic, scored.value, scored.alert
+        return BatchScores(statistic=statistic, value=value, alert=alert)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.STATE_VERSION,
+            "signal": self.signal,
+            "pending": [list(p) for p in self._pending] if self._coef is None else [],
+            "coef": None if self._coef is None else list(self._coef),
+            "residual": self._residual.state_dict(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != self.STATE_VERSION or state.get("signal") != self.signal:
+            raise DetectorInputError("relation state has another version or signal pair")
+        pending = [(float(a), float(b)) for a, b in state["pending"]]
+        if len(pending) > self._warmup:
+            raise DetectorInputError("relation warm-up state is longer than the warm-up")
+        coef = state["coef"]
+        self._pending = pending
+        self._coef = None if coef is None else (float(coef[0]), float(coef[1]))
+        self._residual.load_state(state["residual"])

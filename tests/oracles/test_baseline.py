@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from oracles.detect.baseline import DetectorInputError, RobustBaseline
+from oracles.detect.baseline import DetectorInputError, RelationBaseline, RobustBaseline
 from oracles.settings import DetectSettings
 
 SETTINGS = DetectSettings(baseline_window=64, baseline_stride=4, baseline_min_history=32, refractory_rows=20)
@@ -123,3 +123,56 @@ def test_state_with_overlong_history_is_rejected():
     state = {**RobustBaseline("temp_c", SETTINGS).state_dict(), "history": [1.0] * 100, "seen": 100}
     with pytest.raises(DetectorInputError, match="malformed"):
         RobustBaseline("temp_c", SETTINGS).load_state(state)
+
+
+RELATION_SETTINGS = DetectSettings(baseline_window=64, baseline_stride=4, baseline_min_history=32)
+
+
+def coupled(n: int, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    temp = 4.0 + np.cumsum(rng.normal(0, 0.05, n))  # wanders, so each signal alone looks unremarkable
+    return temp, 85.0 - 3.0 * (temp - 4.0) + rng.normal(0, 0.05, n)
+
+
+def test_relation_is_silent_while_the_coupling_holds():
+    temp, hum = coupled(1000)
+    assert (
+        not RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100)
+        .score_batch(temp, hum)
+        .alert.any()
+    )
+
+
+def test_relation_alerts_when_the_coupling_breaks():
+    temp, hum = coupled(1000)
+    hum[600:] += 1.0  # 20 noise sigmas off the line, yet well inside the humidity wander
+    result = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100).score_batch(temp, hum)
+    assert np.flatnonzero(result.alert)[0] == 600
+
+
+def test_relation_warmup_rows_score_zero():
+    temp, hum = coupled(200)
+    result = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100).score_batch(temp, hum)
+    assert not result.statistic[:100].any()
+
+
+def test_relation_checkpoint_resumes_exactly():
+    temp, hum = coupled(800)
+    hum[600:] += 1.0
+    whole = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100).score_batch(temp, hum)
+    first = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100)
+    first.score_batch(temp[:50], hum[:50])  # stop inside the warm-up
+    restored = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100)
+    restored.load_state(json.loads(json.dumps(first.state_dict())))
+    assert np.array_equal(restored.score_batch(temp[50:], hum[50:]).statistic, whole.statistic[50:])
+
+
+def test_relation_rejects_unequal_inputs():
+    with pytest.raises(DetectorInputError, match="equally long"):
+        RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100).score_batch([1.0, 2.0], [1.0])
+
+
+def test_relation_rejects_state_of_other_pair():
+    state = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100).state_dict()
+    with pytest.raises(DetectorInputError, match="signal pair"):
+        RelationBaseline("temp_c", "light_lux", RELATION_SETTINGS, 100).load_state(state)
