@@ -13,6 +13,7 @@ re-check the numbers.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import math
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from oracles.detect.baseline import DetectorInputError, FloatArray
-from oracles.detect.ensemble import StreamDetector
+from oracles.detect.ensemble import StreamDetector, season_rows_for
 from oracles.nab_scoring import (
     PROFILES,
     FileScore,
@@ -125,7 +126,13 @@ def replay(
     forest = use_isolation_forest and warmup >= settings.iforest_window + 8
     if use_isolation_forest and not forest:
         logger.warning("%s: too short for the isolation forest warm-up; baseline only", file.relative_path)
-    detector = StreamDetector(file.columns, settings, use_isolation_forest=forest, warmup_rows=warmup)
+    # Sampling interval from the warm-up prefix only: the season length must not peek at later rows.
+    prefix = file.timestamps[: max(warmup, 2)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(prefix)]
+    season = season_rows_for(statistics.median(gaps), settings) if gaps else None
+    detector = StreamDetector(
+        file.columns, settings, use_isolation_forest=forest, warmup_rows=warmup, season_rows=season
+    )
     scores = np.empty(file.values.shape[0])
     state = np.empty(file.values.shape[0])
     for start in range(0, file.values.shape[0], REPLAY_BATCH):

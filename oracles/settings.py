@@ -27,6 +27,15 @@ class DetectSettings(BaseSettings):
     baseline_stride: int = Field(
         default=16, ge=1, description="Rows between baseline refreshes (cost per row ~ window / stride)."
     )
+    seasonal_cycles: int = Field(
+        default=3, ge=1, description="Past periods (days) the same-time-of-day baseline looks back over."
+    )
+    seasonal_period_s: int = Field(default=86_400, ge=60, description="Period of the seasonal baseline.")
+    seasonal_max_rows: int = Field(
+        default=2048,
+        ge=8,
+        description="Seasonal baseline only when a period spans at most this many rows (bounds the state).",
+    )
     baseline_min_history: int = Field(
         default=64, ge=4, description="Rows a signal must have seen before it may raise an alert."
     )

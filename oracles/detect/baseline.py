@@ -50,7 +50,12 @@ class BatchScores:
 def robust_location_scale(
     windows: FloatArray, floor_rel: float, floor_abs: float
 ) -> tuple[FloatArray, FloatArray]:
-    """Median and floored 1.4826 * MAD of each window, windows shaped (count, window)."""
+    """Median and 1.4826 * MAD of each window (windows shaped (count, window)), floored.
+
+    A signal that sits on one value more than half the time has MAD 0; its scale is then the floor
+    (a small fraction of its level), so any departure from that value is news. That is deliberate:
+    a flow meter stuck at 32 L/min that moves has changed state.
+    """
     median = np.median(windows, axis=1)
     mad = np.median(np.abs(windows - median[:, None]), axis=1)
     return median, np.maximum(MAD_TO_SIGMA * mad, np.maximum(floor_rel * np.abs(median), floor_abs))
@@ -60,6 +65,15 @@ def robust_z(values: FloatArray, windows: FloatArray, floor_rel: float, floor_ab
     """|x - median(window)| / scale for each row, windows shaped (rows, window)."""
     median, scale = robust_location_scale(windows, floor_rel, floor_abs)
     return np.abs(values - median) / scale
+
+
+def season_offsets(season_rows: int, cycles: int) -> npt.NDArray[np.int64]:
+    """Row lags of the same phase in the ``cycles`` previous periods, each widened by a few rows
+    (1/144 of the period, i.e. +-10 minutes of a day) to absorb jitter in the phase."""
+    half = max(1, season_rows // 144)
+    return np.array(
+        [k * season_rows + j for k in range(1, cycles + 1) for j in range(-half, half + 1)], dtype=np.int64
+    )
 
 
 def severity_array(statistic: FloatArray, threshold: float) -> FloatArray:
@@ -85,8 +99,16 @@ class RobustBaseline:
     name = "robust_baseline"
     STATE_VERSION = 1
 
-    def __init__(self, signal: str, settings: DetectSettings) -> None:
+    def __init__(self, signal: str, settings: DetectSettings, season_rows: int | None = None) -> None:
+        if season_rows is not None and season_rows < 2:
+            raise DetectorInputError(f"{signal}: season_rows must be at least 2, got {season_rows}")
         self.signal = signal
+        self._season_rows = season_rows
+        self._season_offsets = (
+            np.empty(0, dtype=np.int64)
+            if season_rows is None
+            else season_offsets(season_rows, settings.seasonal_cycles)
+        )
         self._window = settings.baseline_window
         self._stride = settings.baseline_stride
         self._min_history = settings.baseline_min_history
@@ -94,6 +116,8 @@ class RobustBaseline:
         self._floor_rel = settings.baseline_scale_floor_rel
         self._floor_abs = settings.baseline_scale_floor_abs
         self._refractory = settings.refractory_rows
+        reach = int(self._season_offsets.max()) if self._season_offsets.size else 0
+        self._keep = max(self._window + self._stride, reach)
         self._history: FloatArray = np.empty(0, dtype=np.float64)
         self._seen = 0
         self._cooldown = 0
@@ -146,10 +170,19 @@ class RobustBaseline:
                     block, self._floor_rel, self._floor_abs
                 )
             statistic[full] = np.abs(batch[full] - median[inverse]) / scale[inverse]
+        if self._season_offsets.size:
+            seasonal = rows >= int(self._season_offsets.max())
+            if np.any(seasonal):
+                # Same phase of the period in past cycles: a row is only anomalous if it is unusual both
+                # for the recent rows and for this time of day.
+                index = rows[seasonal, None] - self._season_offsets[None, :] - base
+                median_s, scale_s = robust_location_scale(joined[index], self._floor_rel, self._floor_abs)
+                z_season = np.abs(batch[seasonal] - median_s) / scale_s
+                statistic[seasonal] = np.minimum(statistic[seasonal], z_season)
         seen_before = self._seen + np.arange(batch.shape[0])
         exceeds = (statistic >= self._threshold) & (seen_before >= self._min_history)
         alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
-        self._history = joined[-(self._window + self._stride) :].copy()
+        self._history = joined[-self._keep :].copy()
         self._seen += batch.shape[0]
         return BatchScores(statistic=statistic, value=severity_array(statistic, self._threshold), alert=alert)
 
@@ -158,6 +191,7 @@ class RobustBaseline:
         return {
             "version": self.STATE_VERSION,
             "signal": self.signal,
+            "season_rows": self._season_rows,
             "history": [float(v) for v in self._history],
             "seen": self._seen,
             "cooldown": self._cooldown,
@@ -169,8 +203,10 @@ class RobustBaseline:
             raise DetectorInputError(f"unsupported baseline state version {state.get('version')!r}")
         if state.get("signal") != self.signal:
             raise DetectorInputError(f"state is for signal {state.get('signal')!r}, not {self.signal!r}")
+        if state.get("season_rows") != self._season_rows:
+            raise DetectorInputError("state was made with another season length")
         history = np.asarray(state["history"], dtype=np.float64)
-        too_long = history.shape[0] > self._window + self._stride
+        too_long = history.shape[0] > self._keep
         if history.ndim != 1 or too_long or not np.all(np.isfinite(history)):
             raise DetectorInputError("baseline state history is malformed or longer than the window")
         seen, cooldown = int(state["seen"]), int(state["cooldown"])

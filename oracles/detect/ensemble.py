@@ -71,12 +71,13 @@ class StreamDetector:
         *,
         use_isolation_forest: bool = True,
         warmup_rows: int | None = None,
+        season_rows: int | None = None,
     ) -> None:
         if not columns or len(set(columns)) != len(columns):
             raise DetectorInputError(f"columns must be non-empty and distinct: {list(columns)!r}")
         self.columns = tuple(columns)
         self._refractory = settings.refractory_rows
-        self._baselines = [RobustBaseline(column, settings) for column in self.columns]
+        self._baselines = [RobustBaseline(column, settings, season_rows) for column in self.columns]
         self._forest = (
             WindowIsolationForest(self.columns, settings, warmup_rows=warmup_rows)
             if use_isolation_forest
@@ -128,6 +129,15 @@ class StreamDetector:
 
 
 REEFER_SIGNALS = ("temp_c", "humidity_pct")
+
+
+def season_rows_for(interval_s: float, settings: DetectSettings) -> int | None:
+    """Rows per seasonal period for a stream sampled every ``interval_s`` seconds, or None when the
+    period would be too short to mean anything or too long to keep in the stream's state."""
+    if not interval_s > 0:
+        return None
+    rows = round(settings.seasonal_period_s / interval_s)
+    return rows if 8 <= rows <= settings.seasonal_max_rows else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,3 +176,55 @@ def test_relation_rejects_state_of_other_pair():
     state = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100).state_dict()
     with pytest.raises(DetectorInputError, match="signal pair"):
         RelationBaseline("temp_c", "light_lux", RELATION_SETTINGS, 100).load_state(state)
+
+
+SEASONAL_SETTINGS = DetectSettings(
+    baseline_window=64, baseline_stride=4, baseline_min_history=32, refractory_rows=10
+)
+DAY_ROWS = 48
+
+
+def daily_plateau(days: int) -> np.ndarray:
+    """Flat at 20 with noise, and a two-hour plateau at 70 at the same time every day."""
+    values = noise(days * DAY_ROWS, seed=6)
+    for day in range(days):
+        values[day * DAY_ROWS + 30 : day * DAY_ROWS + 34] += 50.0
+    return values
+
+
+def test_daily_pattern_alerts_without_a_season():
+    result = RobustBaseline("load", SEASONAL_SETTINGS).score_batch(daily_plateau(10))
+    assert result.alert[5 * DAY_ROWS :].sum() >= 4
+
+
+def test_daily_pattern_is_normal_with_a_season():
+    result = RobustBaseline("load", SEASONAL_SETTINGS, season_rows=DAY_ROWS).score_batch(daily_plateau(10))
+    assert not result.alert[4 * DAY_ROWS :].any()
+
+
+def test_break_of_the_daily_pattern_alerts_with_a_season():
+    values = daily_plateau(10)
+    values[8 * DAY_ROWS + 30 : 8 * DAY_ROWS + 34] += 60.0  # the plateau jumps up one day
+    result = RobustBaseline("load", SEASONAL_SETTINGS, season_rows=DAY_ROWS).score_batch(values)
+    assert list(np.flatnonzero(result.alert[4 * DAY_ROWS :]) + 4 * DAY_ROWS) == [8 * DAY_ROWS + 30]
+
+
+def test_seasonal_checkpoint_resumes_exactly():
+    values = daily_plateau(10)
+    whole = RobustBaseline("load", SEASONAL_SETTINGS, season_rows=DAY_ROWS).score_batch(values)
+    first = RobustBaseline("load", SEASONAL_SETTINGS, season_rows=DAY_ROWS)
+    first.score_batch(values[:250])
+    restored = RobustBaseline("load", SEASONAL_SETTINGS, season_rows=DAY_ROWS)
+    restored.load_state(json.loads(json.dumps(first.state_dict())))
+    assert np.array_equal(restored.score_batch(values[250:]).statistic, whole.statistic[250:])
+
+
+def test_state_with_other_season_is_rejected():
+    state = RobustBaseline("load", SEASONAL_SETTINGS, season_rows=DAY_ROWS).state_dict()
+    with pytest.raises(DetectorInputError, match="season"):
+        RobustBaseline("load", SEASONAL_SETTINGS).load_state(state)
+
+
+def test_season_of_one_row_is_rejected():
+    with pytest.raises(DetectorInputError, match="season_rows"):
+        RobustBaseline("load", SEASONAL_SETTINGS, season_rows=1)

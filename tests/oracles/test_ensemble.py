@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from oracles.detect.baseline import DetectorInputError
-from oracles.detect.ensemble import ShipmentMonitor, StreamDetector
+from oracles.detect.ensemble import ShipmentMonitor, StreamDetector, season_rows_for
 from oracles.detect.sla import SlaTerms
 from oracles.detect.types import Reading
 from oracles.settings import DetectSettings
@@ -137,3 +137,15 @@ def test_monitor_checkpoint_resumes_with_identical_detections():
 def test_monitor_state_version_is_checked():
     with pytest.raises(DetectorInputError, match="version"):
         ShipmentMonitor(TERMS, SETTINGS).load_state({"version": 7})
+
+
+def test_season_rows_for_five_minute_sampling_is_one_day():
+    assert season_rows_for(300.0, DetectSettings()) == 288
+
+
+def test_season_rows_for_one_second_sampling_is_too_long_to_keep():
+    assert season_rows_for(1.0, DetectSettings()) is None
+
+
+def test_season_rows_for_irregular_zero_interval_is_none():
+    assert season_rows_for(0.0, DetectSettings()) is None
