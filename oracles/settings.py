@@ -27,6 +27,14 @@ class DetectSettings(BaseSettings):
     baseline_stride: int = Field(
         default=16, ge=1, description="Rows between baseline refreshes (cost per row ~ window / stride)."
     )
+    slow_span_rows: int = Field(
+        default=32,
+        ge=0,
+        description=(
+            "Rows in the rolling median scored by the slow-scale baseline (0 = off). Chosen on NAB dev"
+            " (spans 16/32/64/128 compared), verified on SKAB dev."
+        ),
+    )
     seasonal_cycles: int = Field(
         default=3, ge=1, description="Past periods (days) the same-time-of-day baseline looks back over."
     )

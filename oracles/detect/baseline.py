@@ -289,3 +289,58 @@ class RelationBaseline:
         self._pending = pending
         self._coef = None if coef is None else (float(coef[0]), float(coef[1]))
         self._residual.load_state(state["residual"])
+
+
+class SmoothedBaseline:
+    """Robust baseline on the rolling median of the last ``span`` rows: the slow scale.
+
+    A sustained change of level that no single row shows (demand down for a holiday, a machine running
+    cooler for hours) moves the rolling median out of its own normal range. Rows before the first full
+    span score 0.
+    """
+
+    name = "robust_baseline_slow"
+    STATE_VERSION = 1
+
+    def __init__(
+        self, signal: str, settings: DetectSettings, span: int, season_rows: int | None = None
+    ) -> None:
+        if span < 2:
+            raise DetectorInputError(f"{signal}: smoothing span must be at least 2 rows, got {span}")
+        self.signal = f"{signal}@median{span}"
+        self._span = span
+        self._tail: FloatArray = np.empty(0, dtype=np.float64)
+        self._inner = RobustBaseline(self.signal, settings, season_rows)
+
+    def score_batch(self, values: Sequence[float] | FloatArray) -> BatchScores:
+        batch = np.asarray(values, dtype=np.float64)
+        if batch.ndim != 1 or not np.all(np.isfinite(batch)):
+            raise DetectorInputError(f"{self.signal}: expected a 1-D batch of finite values")
+        joined = np.concatenate([self._tail, batch])
+        statistic = np.zeros(batch.shape[0])
+        value = np.zeros(batch.shape[0])
+        alert = np.zeros(batch.shape[0], dtype=np.bool_)
+        if joined.shape[0] >= self._span:
+            medians = np.median(sliding_window_view(joined, self._span), axis=1)
+            first = batch.shape[0] - medians.shape[0]  # rows of this batch still short of a full span
+            scored = self._inner.score_batch(medians)
+            statistic[first:], value[first:], alert[first:] = scored.statistic, scored.value, scored.alert
+        self._tail = joined[-(self._span - 1) :].copy()
+        return BatchScores(statistic=statistic, value=value, alert=alert)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.STATE_VERSION,
+            "signal": self.signal,
+            "tail": [float(v) for v in self._tail],
+            "inner": self._inner.state_dict(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != self.STATE_VERSION or state.get("signal") != self.signal:
+            raise DetectorInputError("smoothed baseline state has another version, signal or span")
+        tail = np.asarray(state["tail"], dtype=np.float64)
+        if tail.ndim != 1 or tail.shape[0] > self._span - 1:
+            raise DetectorInputError("smoothed baseline tail is malformed")
+        self._tail = tail
+        self._inner.load_state(state["inner"])

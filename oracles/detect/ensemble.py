@@ -21,6 +21,7 @@ from oracles.detect.baseline import (
     FloatArray,
     RelationBaseline,
     RobustBaseline,
+    SmoothedBaseline,
     gate_alerts,
 )
 from oracles.detect.learned import WindowIsolationForest
@@ -77,7 +78,14 @@ class StreamDetector:
             raise DetectorInputError(f"columns must be non-empty and distinct: {list(columns)!r}")
         self.columns = tuple(columns)
         self._refractory = settings.refractory_rows
-        self._baselines = [RobustBaseline(column, settings, season_rows) for column in self.columns]
+        self._baselines: list[RobustBaseline | SmoothedBaseline] = [
+            RobustBaseline(column, settings, season_rows) for column in self.columns
+        ]
+        if settings.slow_span_rows >= 2:
+            self._baselines += [
+                SmoothedBaseline(column, settings, settings.slow_span_rows, season_rows)
+                for column in self.columns
+            ]
         self._forest = (
             WindowIsolationForest(self.columns, settings, warmup_rows=warmup_rows)
             if use_isolation_forest
@@ -91,7 +99,7 @@ class StreamDetector:
         if batch.ndim != 2 or batch.shape[1] != len(self.columns):
             raise DetectorInputError(f"expected rows x {len(self.columns)} columns, got shape {batch.shape}")
         parts: list[tuple[str, str, BatchScores]] = [
-            (baseline.name, baseline.signal, baseline.score_batch(batch[:, k]))
+            (baseline.name, baseline.signal, baseline.score_batch(batch[:, k % len(self.columns)]))
             for k, baseline in enumerate(self._baselines)
         ]
         if self._forest is not None:
@@ -163,6 +171,11 @@ class ShipmentMonitor:
     ) -> None:
         self._sla = SlaMonitor(terms, settings)
         self._baselines = {signal: RobustBaseline(signal, settings) for signal in REEFER_SIGNALS}
+        self._slow = (
+            {signal: SmoothedBaseline(signal, settings, settings.slow_span_rows) for signal in REEFER_SIGNALS}
+            if settings.slow_span_rows >= 2
+            else {}
+        )
         self._relation = RelationBaseline("temp_c", "humidity_pct", settings, settings.relation_warmup_rows)
         self._forest = WindowIsolationForest(REEFER_SIGNALS, settings) if use_isolation_forest else None
 
@@ -174,6 +187,8 @@ class ShipmentMonitor:
         scores: dict[tuple[str, str], BatchScores] = {(SlaMonitor.name, rule): s for rule, s in sla.items()}
         scores[(RobustBaseline.name, "temp_c")] = self._baselines["temp_c"].score_batch(temp)
         scores[(RobustBaseline.name, "humidity_pct")] = self._baselines["humidity_pct"].score_batch(hum)
+        for slow, series in zip(self._slow.values(), (temp, hum), strict=False):
+            scores[(slow.name, slow.signal)] = slow.score_batch(series)
         scores[(RelationBaseline.name, self._relation.signal)] = self._relation.score_batch(temp, hum)
         if self._forest is not None:
             scores[(WindowIsolationForest.name, "+".join(REEFER_SIGNALS))] = self._forest.score_batch(
@@ -210,6 +225,7 @@ class ShipmentMonitor:
             "version": self.STATE_VERSION,
             "sla": self._sla.state_dict(),
             "baselines": {signal: b.state_dict() for signal, b in self._baselines.items()},
+            "slow": {signal: b.state_dict() for signal, b in self._slow.items()},
             "relation": self._relation.state_dict(),
             "forest": None if self._forest is None else self._forest.state_dict(),
         }
@@ -222,6 +238,10 @@ class ShipmentMonitor:
         self._sla.load_state(state["sla"])
         for signal, baseline in self._baselines.items():
             baseline.load_state(state["baselines"][signal])
+        if set(state.get("slow", {})) != set(self._slow):
+            raise DetectorInputError("shipment monitor state and settings disagree on the slow baselines")
+        for signal, slow in self._slow.items():
+            slow.load_state(state["slow"][signal])
         self._relation.load_state(state["relation"])
         if self._forest is not None:
             self._forest.load_state(state["forest"])

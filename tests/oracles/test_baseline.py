@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from oracles.detect.baseline import DetectorInputError, RelationBaseline, RobustBaseline
+from oracles.detect.baseline import DetectorInputError, RelationBaseline, RobustBaseline, SmoothedBaseline
 from oracles.settings import DetectSettings
 
 SETTINGS = DetectSettings(baseline_window=64, baseline_stride=4, baseline_min_history=32, refractory_rows=20)
@@ -228,3 +228,64 @@ def test_state_with_other_season_is_rejected():
 def test_season_of_one_row_is_rejected():
     with pytest.raises(DetectorInputError, match="season_rows"):
         RobustBaseline("load", SEASONAL_SETTINGS, season_rows=1)
+
+
+SLOW_SETTINGS = DetectSettings(
+    baseline_window=64, baseline_stride=4, baseline_min_history=32, refractory_rows=100
+)
+
+
+def test_slow_scale_ignores_a_single_spike():
+    values = noise(400)
+    values[300] += 5.0
+    assert not SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).score_batch(values).alert.any()
+
+
+def test_slow_scale_catches_a_sustained_shift_the_fast_scale_misses():
+    values = 20.0 + np.random.default_rng(9).normal(0.0, 1.0, 600)
+    values[400:] += 2.0  # 2 sigma: no row is a fast-scale outlier, but the 16-row median moves far
+    fast = RobustBaseline("temp_c", SLOW_SETTINGS).score_batch(values)
+    slow = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).score_batch(values)
+    assert not fast.alert[400:].any()
+    assert 400 <= np.flatnonzero(slow.alert)[0] < 440
+
+
+def test_slow_scale_rows_before_a_full_span_score_zero():
+    result = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).score_batch(noise(40))
+    assert not result.statistic[:15].any()
+
+
+def test_slow_scale_signal_names_its_span():
+    assert SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).signal == "temp_c@median16"
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 600])
+def test_slow_scale_batches_match_one_pass(chunk):
+    values = noise(600)
+    values[400:] += 0.5
+    whole = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).score_batch(values)
+    detector = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16)
+    parts = [detector.score_batch(values[i : i + chunk]) for i in range(0, 600, chunk)]
+    assert np.array_equal(np.concatenate([p.statistic for p in parts]), whole.statistic)
+
+
+def test_slow_scale_checkpoint_resumes_exactly():
+    values = noise(600)
+    values[400:] += 0.5
+    whole = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).score_batch(values)
+    first = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16)
+    first.score_batch(values[:333])
+    restored = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16)
+    restored.load_state(json.loads(json.dumps(first.state_dict())))
+    assert np.array_equal(restored.score_batch(values[333:]).statistic, whole.statistic[333:])
+
+
+def test_slow_scale_rejects_span_below_two():
+    with pytest.raises(DetectorInputError, match="span"):
+        SmoothedBaseline("temp_c", SLOW_SETTINGS, span=1)
+
+
+def test_slow_scale_rejects_state_of_other_span():
+    state = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).state_dict()
+    with pytest.raises(DetectorInputError, match="span"):
+        SmoothedBaseline("temp_c", SLOW_SETTINGS, span=8).load_state(state)
