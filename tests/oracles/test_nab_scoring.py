@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from oracles.nab_scoring import (
@@ -163,3 +164,67 @@ def test_f1_of_half_precision_full_recall():
 
 def test_f1_undefined_without_events_or_windows():
     assert f1_score(None, None) is None
+
+
+def sweep_reference(scores: list[float], windows: list[tuple[int, int]], profile, threshold: float) -> float:
+    """NAB's other route to the same number (nab/sweeper.py): weight every row, sort rows by anomaly
+    score, sweep the threshold down keeping each window's best weight, read off the row for threshold."""
+    n = len(scores)
+    probation = probationary_length(n)
+    max_tp = scaled_sigmoid(-1.0)
+    points = []  # (anomaly score, weight, window name or None), probationary rows dropped
+    current = previous = None
+    for i, score in enumerate(scores):
+        entering = [w for w in windows if w[0] == i]
+        if current is None and entering:
+            current = entering[0]
+        if current is not None:
+            left, right = current
+            weight = scaled_sigmoid(-(right - i + 1) / (right - left + 1)) * profile.tp_weight / max_tp
+        else:
+            position = 3.0 if previous is None else abs(previous[1] - i) / (previous[1] - previous[0])
+            weight = scaled_sigmoid(position) * profile.fp_weight
+        if i >= probation:
+            points.append((score, weight, current))
+        if current is not None and i == current[1]:
+            previous, current = current, None
+    points.sort(key=lambda p: p[0], reverse=True)
+    parts = {"fp": 0.0, **{p[2]: -profile.fn_weight for p in points if p[2] is not None}}
+    by_threshold = []
+    level = 1.1
+    for score, weight, window in points:
+        if score != level:
+            by_threshold.append((level, sum(parts.values())))
+            level = score
+        if window is None:
+            parts["fp"] += weight
+        else:
+            parts[window] = max(parts[window], weight)
+    by_threshold.append((level, sum(parts.values())))
+    previous_row = None
+    for level, total in by_threshold:
+        if level == threshold:
+            return total
+        if level < threshold:
+            return previous_row[1]
+        previous_row = (level, total)
+    return by_threshold[-1][1]
+
+
+def random_case(rng: np.random.Generator) -> tuple[list[float], list[tuple[int, int]]]:
+    n = int(rng.integers(40, 400))
+    scores = [float(s) for s in np.round(rng.random(n) ** 3, 2)]  # ties and exact 0.5 values happen
+    cuts = sorted(rng.choice(np.arange(1, n - 1), size=2 * int(rng.integers(0, 4)), replace=False))
+    windows = [(int(a), int(b)) for a, b in zip(cuts[::2], cuts[1::2], strict=True) if b > a]
+    return scores, windows
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_direct_score_matches_nab_threshold_sweep(seed):
+    rng = np.random.default_rng(seed)
+    scores, windows = random_case(rng)
+    if not any(s < 0.5 for s in scores):
+        scores[0] = 0.0  # NAB's lookup needs a level below the threshold to stop at
+    for profile in PROFILES:
+        direct = score_file([s >= 0.5 for s in scores], windows, profile).raw
+        assert direct == pytest.approx(sweep_reference(scores, windows, profile, 0.5), abs=1e-9)
