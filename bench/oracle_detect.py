@@ -32,7 +32,7 @@ import sklearn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oracles.detect.baseline import RelationBaseline, RobustBaseline  # noqa: E402
+from oracles.detect.baseline import RelationBaseline, RobustBaseline, SmoothedBaseline  # noqa: E402
 from oracles.detect.ensemble import ShipmentMonitor  # noqa: E402
 from oracles.detect.learned import WindowIsolationForest  # noqa: E402
 from oracles.detect.sla import SlaMonitor, SlaTerms  # noqa: E402
@@ -136,10 +136,14 @@ def throughput(n: int, settings: DetectSettings) -> dict[str, Any]:
 
     def baselines_only() -> None:
         t, h = RobustBaseline("temp_c", settings), RobustBaseline("humidity_pct", settings)
+        t_slow = SmoothedBaseline("temp_c", settings, settings.slow_span_rows)
+        h_slow = SmoothedBaseline("humidity_pct", settings, settings.slow_span_rows)
         relation = RelationBaseline("temp_c", "humidity_pct", settings, settings.relation_warmup_rows)
         for i in range(0, n, DEVICE_BATCH):
             t.score_batch(temp[i : i + DEVICE_BATCH])
             h.score_batch(hum[i : i + DEVICE_BATCH])
+            t_slow.score_batch(temp[i : i + DEVICE_BATCH])
+            h_slow.score_batch(hum[i : i + DEVICE_BATCH])
             relation.score_batch(temp[i : i + DEVICE_BATCH], hum[i : i + DEVICE_BATCH])
 
     def forest_only() -> None:
@@ -163,7 +167,7 @@ def throughput(n: int, settings: DetectSettings) -> dict[str, Any]:
         "detections": [f"{d.detector}/{d.signal}@{(d.timestamp_s - START_S) // 10}" for d in detections],
     }
     out["sla_rules"] = per_core_rate(sla_only, n)
-    out["robust_baselines_temp_humidity_relation"] = per_core_rate(baselines_only, n)
+    out["robust_baselines_fast_slow_relation"] = per_core_rate(baselines_only, n)
     out["oracle_path_sla_plus_baselines"] = per_core_rate(monitor(False), n)
     out["isolation_forest_only"] = per_core_rate(forest_only, n)
     out["oracle_path_with_isolation_forest"] = per_core_rate(monitor(True), n)

@@ -121,6 +121,9 @@ class RobustBaseline:
         self._history: FloatArray = np.empty(0, dtype=np.float64)
         self._seen = 0
         self._cooldown = 0
+        # (stride boundary, median, scale) of the newest baseline window: derived from the history, so
+        # it is a cache, not state, and is dropped on restore.
+        self._last_stats: tuple[int, float, float] | None = None
 
     @property
     def threshold(self) -> float:
@@ -160,15 +163,25 @@ class RobustBaseline:
                     joined[k : k + 1], joined[None, :k], self._floor_rel, self._floor_abs
                 )[0]
         if np.any(full):
-            starts, inverse = np.unique(boundary[full] - self._window - base, return_inverse=True)
-            windows = sliding_window_view(joined, self._window)
-            median = np.empty(starts.shape[0])
-            scale = np.empty(starts.shape[0])
-            for lo in range(0, starts.shape[0], BLOCK_ROWS):
-                block = windows[starts[lo : lo + BLOCK_ROWS]]
-                median[lo : lo + BLOCK_ROWS], scale[lo : lo + BLOCK_ROWS] = robust_location_scale(
-                    block, self._floor_rel, self._floor_abs
-                )
+            bounds, inverse = np.unique(boundary[full], return_inverse=True)
+            median = np.empty(bounds.shape[0])
+            scale = np.empty(bounds.shape[0])
+            todo = np.ones(bounds.shape[0], dtype=np.bool_)
+            # Small batches mostly fall in the stride already summarised by the previous call.
+            if self._last_stats is not None and bounds[0] == self._last_stats[0]:
+                median[0], scale[0] = self._last_stats[1], self._last_stats[2]
+                todo[0] = False
+            pending = np.flatnonzero(todo)
+            if pending.size:
+                windows = sliding_window_view(joined, self._window)
+                starts = bounds[pending] - self._window - base
+                for lo in range(0, pending.size, BLOCK_ROWS):
+                    block = windows[starts[lo : lo + BLOCK_ROWS]]
+                    rows_out = pending[lo : lo + BLOCK_ROWS]
+                    median[rows_out], scale[rows_out] = robust_location_scale(
+                        block, self._floor_rel, self._floor_abs
+                    )
+            self._last_stats = (int(bounds[-1]), float(median[-1]), float(scale[-1]))
             statistic[full] = np.abs(batch[full] - median[inverse]) / scale[inverse]
         if self._season_offsets.size:
             seasonal = rows >= int(self._season_offsets.max())
@@ -217,6 +230,7 @@ class RobustBaseline:
         ):
             raise DetectorInputError("baseline state counters are inconsistent")
         self._history, self._seen, self._cooldown = history, seen, cooldown
+        self._last_stats = None
 
 
 class RelationBaseline:
