@@ -97,6 +97,8 @@ def load_file(data_dir: Path, relative: str, windows: list[tuple[datetime, datet
     if "timestamp" not in frame.columns:
         raise EvaluationInputError(f"{relative}: no 'timestamp' column (columns: {list(frame.columns)})")
     columns = [c for c in frame.columns if c != "timestamp"]
+    if frame.shape[0] < 2:
+        raise EvaluationInputError(f"{relative}: needs at least two data rows, has {frame.shape[0]}")
     if not columns:
         raise EvaluationInputError(f"{relative}: no numeric column besides 'timestamp'")
     for column in columns:
@@ -250,6 +252,15 @@ def format_table(rows: list[dict[str, Any]], total: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def describe_detector(settings: DetectSettings, use_isolation_forest: bool) -> str:
+    parts = ["robust_baseline"]
+    if settings.slow_span_rows >= 2:
+        parts.append(f"slow_median{settings.slow_span_rows}")
+    if use_isolation_forest:
+        parts.append("isolation_forest")
+    return "+".join(parts)
+
+
 def evaluate(
     data_dir: Path,
     settings: DetectSettings,
@@ -260,12 +271,12 @@ def evaluate(
 ) -> dict[str, Any]:
     windows = load_windows(data_dir)
     labelled = set(windows)
+    own_output = results_dir.resolve() if results_dir is not None else None
     for csv_path in sorted(data_dir.rglob("*.csv")):
         relative = csv_path.relative_to(data_dir).as_posix()
-        if relative not in labelled and results_dir is not None and results_dir in csv_path.parents:
+        if relative in labelled or (own_output is not None and own_output in csv_path.resolve().parents):
             continue
-        if relative not in labelled:
-            logger.warning("%s has no entry in %s; skipped", relative, WINDOWS_FILE)
+        logger.warning("%s has no entry in %s; skipped", relative, WINDOWS_FILE)
     rows: list[dict[str, Any]] = []
     for index, relative in enumerate(sorted(windows), start=1):
         started = time.perf_counter()
@@ -284,7 +295,7 @@ def evaluate(
     public_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     return {
         "data_dir": str(data_dir),
-        "detector": "robust_baseline+isolation_forest" if use_isolation_forest else "robust_baseline",
+        "detector": describe_detector(settings, use_isolation_forest),
         "settings": settings.model_dump(),
         "files": public_rows,
         "total": total,
