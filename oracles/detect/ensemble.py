@@ -179,6 +179,10 @@ class ShipmentMonitor:
         self._relation = RelationBaseline("temp_c", "humidity_pct", settings, settings.relation_warmup_rows)
         self._forest = WindowIsolationForest(REEFER_SIGNALS, settings) if use_isolation_forest else None
 
+    def score(self, reading: Reading) -> ShipmentBatch:
+        """Score one reading (and fold it into the state). Batches are much faster: see ``score_batch``."""
+        return self.score_batch([reading])
+
     def score_batch(self, readings: Sequence[Reading]) -> ShipmentBatch:
         """Score one shipment's readings in time order (each sees only itself and earlier readings)."""
         sla = self._sla.score_batch(readings)

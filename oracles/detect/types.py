@@ -20,23 +20,6 @@ class Reading:
     lat_e6: int
     lon_e6: int
 
-    @property
-    def lat_deg(self) -> float:
-        return self.lat_e6 / 1_000_000
-
-    @property
-    def lon_deg(self) -> float:
-        return self.lon_e6 / 1_000_000
-
-    def signals(self) -> dict[str, float]:
-        """The numeric signals the learned detectors see, in engineering units."""
-        return {
-            "temp_c": self.temp_centi_c / 100,
-            "humidity_pct": self.humidity_bp / 100,
-            "light_lux": float(self.light_lux),
-            "shock_g": self.shock_milli_g / 1000,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class Score:
@@ -66,12 +49,3 @@ class Detection:
     statistic: float
     reason: str
     details: dict[str, float | int | str] = field(default_factory=dict)
-
-
-def severity(statistic: float, threshold: float) -> float:
-    """Map a non-negative statistic onto [0, 1] so that ``statistic == threshold`` gives exactly 0.5."""
-    if statistic <= 0.0:
-        return 0.0
-    ratio = statistic / threshold
-    # ratio / (1 + ratio) is 0.5 at the threshold, monotone, and never saturates before the threshold.
-    return ratio / (1.0 + ratio)

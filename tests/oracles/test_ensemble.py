@@ -149,3 +149,11 @@ def test_season_rows_for_one_second_sampling_is_too_long_to_keep():
 
 def test_season_rows_for_irregular_zero_interval_is_none():
     assert season_rows_for(0.0, DetectSettings()) is None
+
+
+def test_monitor_single_reading_calls_match_one_batch():
+    readings = reefer(450, failing_from=400, shock_at=420)
+    whole = ShipmentMonitor(TERMS, SETTINGS).score_batch(readings).detections
+    monitor = ShipmentMonitor(TERMS, SETTINGS)
+    one_by_one = tuple(d for r in readings for d in monitor.score(r).detections)
+    assert one_by_one == whole
