@@ -20,6 +20,14 @@ class Reading:
     lat_e6: int
     lon_e6: int
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.humidity_bp <= 10_000:
+            raise ValueError(f"humidity_bp {self.humidity_bp} outside 0..10000")
+        if self.shock_milli_g < 0 or self.light_lux < 0:
+            raise ValueError("shock_milli_g and light_lux must not be negative")
+        if not -90_000_000 <= self.lat_e6 <= 90_000_000 or not -180_000_000 <= self.lon_e6 <= 180_000_000:
+            raise ValueError(f"position ({self.lat_e6}, {self.lon_e6}) outside latitude/longitude range")
+
 
 @dataclass(frozen=True, slots=True)
 class Score:
