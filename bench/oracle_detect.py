@@ -73,8 +73,14 @@ def synthetic_shipment(n: int, seed: int = 11) -> tuple[SlaTerms, list[Reading]]
     lat = vertices_lat[seg] + local * (vertices_lat[seg + 1] - vertices_lat[seg])
     lon = vertices_lon[seg] + local * (vertices_lon[seg + 1] - vertices_lon[seg])
     lon[n // 3 : n // 3 + 50] += 0.05  # a detour
-    temp = 400 + np.cumsum(rng.normal(0, 2, n)) * 0.2
-    temp[int(n * 0.8) :] += np.arange(n - int(n * 0.8)) * 0.02  # compressor failing
+    # Thermostat-controlled cargo: AR(1) around the 4 degC set point (centi-degC), then a failing
+    # compressor lets it drift up over the last fifth of the trip.
+    noise = rng.normal(0, 5, n)
+    temp = np.empty(n)
+    temp[0] = 400.0
+    for i in range(1, n):
+        temp[i] = 400.0 + 0.98 * (temp[i - 1] - 400.0) + noise[i]
+    temp[int(n * 0.8) :] += np.arange(n - int(n * 0.8)) * 0.02
     hum = 8000 - 3 * (temp - 400) + rng.normal(0, 10, n)
     shock = rng.integers(20, 400, n)
     shock[rng.integers(0, n, 5)] = 5000
