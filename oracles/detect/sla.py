@@ -66,13 +66,13 @@ class _Excursion:
         prev_out = np.concatenate([[self.start_s is not None], out[:-1]])
         starts = out & ~prev_out
         carried = -np.inf if self.start_s is None else float(self.start_s)
-        run_start = np.maximum.accumulate(np.where(starts, t, -np.inf))
-        run_start = np.maximum(run_start, carried) if self.start_s is not None else run_start
-        # A new run after the carried one must not inherit the carried start.
+        # Timestamps do not decrease, so an out-of-range row's excursion began at the latest run start
+        # at or before it; a run still open from the previous batch began at the carried start.
+        run_start = np.maximum.accumulate(np.maximum(np.where(starts, t, -np.inf), carried))
         duration = np.where(out, t - run_start, 0.0)
         breach = out & (duration > grace_s)
         prev_breach = np.concatenate([[self.breached], breach[:-1]])
-        alert = breach & ~(prev_breach & prev_out)
+        alert = breach & ~prev_breach
         if out.shape[0]:
             self.start_s = int(run_start[-1]) if out[-1] else None
             self.breached = bool(breach[-1])

@@ -201,3 +201,11 @@ def test_unknown_state_version_is_rejected():
 def test_invalid_terms_are_rejected(change, message):
     with pytest.raises(ValueError, match=message):
         terms(**change)
+
+
+def test_each_excursion_past_grace_alerts_once():
+    temps = [500] * 40
+    temps[5:12] = [900] * 7
+    temps[20:30] = [100] * 10  # below the minimum this time
+    result = SlaMonitor(terms(), SETTINGS).score_batch(trip(40, temp_centi_c=temps))
+    assert alerts(result, "temperature") == [11, 26]
