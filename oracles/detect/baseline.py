@@ -192,8 +192,7 @@ class RobustBaseline:
                 median_s, scale_s = robust_location_scale(joined[index], self._floor_rel, self._floor_abs)
                 z_season = np.abs(batch[seasonal] - median_s) / scale_s
                 statistic[seasonal] = np.minimum(statistic[seasonal], z_season)
-        seen_before = self._seen + np.arange(batch.shape[0])
-        exceeds = (statistic >= self._threshold) & (seen_before >= self._min_history)
+        exceeds = (statistic >= self._threshold) & (rows >= self._min_history)
         alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
         self._history = joined[-self._keep :].copy()
         self._seen += batch.shape[0]
@@ -219,16 +218,12 @@ class RobustBaseline:
         if state.get("season_rows") != self._season_rows:
             raise DetectorInputError("state was made with another season length")
         history = np.asarray(state["history"], dtype=np.float64)
-        too_long = history.shape[0] > self._keep
-        if history.ndim != 1 or too_long or not np.all(np.isfinite(history)):
+        if history.ndim != 1 or history.shape[0] > self._keep or not np.all(np.isfinite(history)):
             raise DetectorInputError("baseline state history is malformed or longer than the window")
         seen, cooldown = int(state["seen"]), int(state["cooldown"])
-        if (
-            seen < history.shape[0]
-            or cooldown < 0
-            or (seen > history.shape[0] and history.shape[0] < self._window)
-        ):
-            raise DetectorInputError("baseline state counters are inconsistent")
+        # The history holds every row seen until it is full: anything else was made with other settings.
+        if history.shape[0] != min(seen, self._keep) or cooldown < 0:
+            raise DetectorInputError("baseline state counters are inconsistent with its history")
         self._history, self._seen, self._cooldown = history, seen, cooldown
         self._last_stats = None
 

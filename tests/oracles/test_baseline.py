@@ -289,3 +289,11 @@ def test_slow_scale_rejects_state_of_other_span():
     state = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).state_dict()
     with pytest.raises(DetectorInputError, match="span"):
         SmoothedBaseline("temp_c", SLOW_SETTINGS, span=8).load_state(state)
+
+
+def test_state_from_other_window_settings_is_rejected():
+    detector = RobustBaseline("temp_c", SETTINGS)
+    detector.score_batch(noise(300))
+    wider = DetectSettings(baseline_window=128, baseline_stride=4, baseline_min_history=32)
+    with pytest.raises(DetectorInputError, match="inconsistent"):
+        RobustBaseline("temp_c", wider).load_state(detector.state_dict())
