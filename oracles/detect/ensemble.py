@@ -70,7 +70,7 @@ class StreamDetector:
         columns: Sequence[str],
         settings: DetectSettings,
         *,
-        use_isolation_forest: bool = True,
+        use_isolation_forest: bool = False,
         warmup_rows: int | None = None,
         season_rows: int | None = None,
     ) -> None:

@@ -52,10 +52,10 @@ def test_simultaneous_component_alerts_open_one_row_alert():
 def test_stream_checkpoint_with_forest_resumes_exactly():
     rows = columns(400)
     rows[300:, 1] += 2.0
-    whole = StreamDetector(("pressure", "flow"), SETTINGS).score_batch(rows)
-    first = StreamDetector(("pressure", "flow"), SETTINGS)
+    whole = StreamDetector(("pressure", "flow"), SETTINGS, use_isolation_forest=True).score_batch(rows)
+    first = StreamDetector(("pressure", "flow"), SETTINGS, use_isolation_forest=True)
     first.score_batch(rows[:150])
-    restored = StreamDetector(("pressure", "flow"), SETTINGS)
+    restored = StreamDetector(("pressure", "flow"), SETTINGS, use_isolation_forest=True)
     restored.load_state(json.loads(json.dumps(first.state_dict())))
     assert np.array_equal(restored.score_batch(rows[150:]).anomaly_score, whole.anomaly_score[150:])
 
@@ -71,9 +71,9 @@ def test_rows_of_wrong_width_are_rejected():
 
 
 def test_state_without_forest_is_rejected_by_detector_with_forest():
-    state = StreamDetector(("pressure", "flow"), SETTINGS, use_isolation_forest=False).state_dict()
+    state = StreamDetector(("pressure", "flow"), SETTINGS).state_dict()
     with pytest.raises(DetectorInputError, match="isolation forest"):
-        StreamDetector(("pressure", "flow"), SETTINGS).load_state(state)
+        StreamDetector(("pressure", "flow"), SETTINGS, use_isolation_forest=True).load_state(state)
 
 
 TERMS = SlaTerms(
