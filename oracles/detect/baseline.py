@@ -258,6 +258,13 @@ class RelationBaseline:
         slope = 0.0 if spread == 0.0 else float(np.mean((x - x.mean()) * (y - y.mean())) / spread)
         self._coef = (float(y.mean() - slope * x.mean()), slope)
 
+    def score(self, x: float, y: float) -> Score:
+        """Score one (x, y) pair and fold it into the state."""
+        batch = self.score_batch([x], [y])
+        return Score(
+            self.name, self.signal, float(batch.value[0]), float(batch.statistic[0]), bool(batch.alert[0])
+        )
+
     def score_batch(self, x: Sequence[float] | FloatArray, y: Sequence[float] | FloatArray) -> BatchScores:
         xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         if xs.shape != ys.shape or xs.ndim != 1:
@@ -320,6 +327,13 @@ class SmoothedBaseline:
         self._span = span
         self._tail: FloatArray = np.empty(0, dtype=np.float64)
         self._inner = RobustBaseline(self.signal, settings, season_rows)
+
+    def score(self, value: float) -> Score:
+        """Score one value and fold it into the state."""
+        batch = self.score_batch([value])
+        return Score(
+            self.name, self.signal, float(batch.value[0]), float(batch.statistic[0]), bool(batch.alert[0])
+        )
 
     def score_batch(self, values: Sequence[float] | FloatArray) -> BatchScores:
         batch = np.asarray(values, dtype=np.float64)

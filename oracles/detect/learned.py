@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import IsolationForest
 
 from oracles.detect.baseline import BatchScores, DetectorInputError, FloatArray, gate_alerts, severity_array
+from oracles.detect.types import Score
 from oracles.settings import DetectSettings
 
 # Robust per-column scale: IQR / 1.349 is the standard deviation for Gaussian data.
@@ -80,6 +81,17 @@ class WindowIsolationForest:
         forest = IsolationForest(n_estimators=self._trees, random_state=self._seed)
         forest.fit(features)
         self._forest = forest
+
+    def score(self, row: Sequence[float]) -> Score:
+        """Score one row (one value per column) and fold it into the state."""
+        batch = self.score_batch([list(row)])
+        return Score(
+            self.name,
+            "+".join(self.columns),
+            float(batch.value[0]),
+            float(batch.statistic[0]),
+            bool(batch.alert[0]),
+        )
 
     def score_batch(self, rows: Sequence[Sequence[float]] | FloatArray) -> BatchScores:
         """Score consecutive rows (rows x columns) in order, fitting the forest when warm-up completes."""

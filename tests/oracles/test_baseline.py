@@ -297,3 +297,18 @@ def test_state_from_other_window_settings_is_rejected():
     wider = DetectSettings(baseline_window=128, baseline_stride=4, baseline_min_history=32)
     with pytest.raises(DetectorInputError, match="inconsistent"):
         RobustBaseline("temp_c", wider).load_state(detector.state_dict())
+
+
+def test_relation_single_pair_score_names_the_pair():
+    temp, hum = coupled(150)
+    detector = RelationBaseline("temp_c", "humidity_pct", RELATION_SETTINGS, 100)
+    detector.score_batch(temp[:149], hum[:149])
+    score = detector.score(float(temp[149]), float(hum[149]) + 5.0)
+    assert (score.detector, score.signal) == ("relation_baseline", "humidity_pct~temp_c")
+
+
+def test_slow_scale_single_value_score_matches_batch():
+    values = noise(200)
+    whole = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16).score_batch(values)
+    detector = SmoothedBaseline("temp_c", SLOW_SETTINGS, span=16)
+    assert [detector.score(float(v)).statistic for v in values] == list(whole.statistic)

@@ -97,3 +97,11 @@ def test_state_for_other_columns_is_rejected():
     state = WindowIsolationForest(COLUMNS, SETTINGS).state_dict()
     with pytest.raises(DetectorInputError, match="other columns"):
         WindowIsolationForest(("temp_c",), SETTINGS).load_state(state)
+
+
+def test_single_row_score_names_detector_and_columns():
+    detector = WindowIsolationForest(COLUMNS, SETTINGS)
+    detector.score_batch(normal_rows(200))
+    score = detector.score([4.0, 80.0])
+    assert (score.detector, score.signal) == ("isolation_forest", "temp_c+humidity_pct")
+    assert 0.0 < score.statistic < 1.0
