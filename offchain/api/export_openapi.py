@@ -1,4 +1,4 @@
-"""Write the API's OpenAPI document to interfaces/openapi.json (or check that it is up to date).
+"""Write the API's OpenAPI document to interfaces/openapi/openapi.json (or check that it is up to date).
 
 python -m offchain.api.export_openapi            # write
 python -m offchain.api.export_openapi --check    # exit 1 if the committed file differs
