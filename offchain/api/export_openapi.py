@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .main import build_app
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "interfaces" / "openapi.json"
+# Not at the top of interfaces/: brownie reads every JSON file there as a contract ABI and fails on this one.
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "interfaces" / "openapi" / "openapi.json"
 
 
 def render() -> str:
