@@ -1,4 +1,4 @@
-"""Write the API's OpenAPI document to interfaces/openapi/openapi.json (or check that it is up to date).
+"""Write the API's OpenAPI document to interfaces/openapi/_openapi.json (or check that it is up to date).
 
 python -m offchain.api.export_openapi            # write
 python -m offchain.api.export_openapi --check    # exit 1 if the committed file differs
@@ -13,8 +13,9 @@ from pathlib import Path
 
 from .main import build_app
 
-# Not at the top of interfaces/: brownie reads every JSON file there as a contract ABI and fails on this one.
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "interfaces" / "openapi" / "openapi.json"
+# The leading underscore keeps brownie from loading the spec as a contract ABI (it reads every *.json under
+# interfaces/ and fails on a JSON object; it skips paths with a part starting with "_").
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "interfaces" / "openapi" / "_openapi.json"
 
 
 def render() -> str:

@@ -16,7 +16,7 @@ from .conftest import REPO_ROOT, RunningApi
 
 def test_committed_openapi_file_is_up_to_date() -> None:
     assert DEFAULT_PATH.read_text(encoding="utf-8") == render(), (
-        "interfaces/openapi/openapi.json is stale: run python -m offchain.api.export_openapi"
+        "interfaces/openapi/_openapi.json is stale: run python -m offchain.api.export_openapi"
     )
 
 
