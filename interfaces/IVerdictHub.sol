@@ -61,6 +61,8 @@ interface IVerdictHub {
     /// @notice Thrown when an oracle set contains `signer` twice.
     /// @param signer The repeated signer.
     error VerdictHubDuplicateSigner(address signer);
+    /// @notice Thrown when the epoch's member table (a data-only contract) could not be deployed.
+    error VerdictHubMemberTableNotCreated();
     /// @notice Thrown when a verdict is submitted before any oracle set exists.
     error VerdictHubNoOracleSet();
     /// @notice Thrown when a verdict names another epoch than the current one.
@@ -121,7 +123,7 @@ interface IVerdictHub {
     event VerdictAccepted(
         bytes32 indexed verdictId,
         uint256 indexed orderId,
-        uint256 indexed twinId,
+        uint256 twinId,
         uint8 kind,
         uint8 severity,
         uint8 action,
