@@ -161,6 +161,7 @@ contract VerdictHub is AccessControl, EIP712, IVerdictHub {
     // ---------------------------------------------------------------- VIEWS
 
     /// @inheritdoc IVerdictHub
+    /// @dev Narrow fields are hashed as encoded: a non-canonical encoding yields a digest no signer produces.
     function hashVerdict(Verdict calldata verdict) external view returns (bytes32) {
         return _hashTypedDataV4(_structHash(verdict));
     }

@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 /// @title VerdictHub: k-of-n EIP-712 oracle verdicts and their on-chain actions
 /// @notice Pitfalls, stated up front:
 ///         - A verdict needs exactly `threshold` signatures, each 64 bytes in EIP-2098 compact form (r, vs),
-///           concatenated in any order. Extra signatures are refused rather than ignored.
+///           concatenated in any order (in oracle-set order they are cheapest to check). Extra signatures are
+///           refused rather than ignored.
 ///         - `epoch` in the verdict must be the current epoch: rotating the oracle set retires every
 ///           signature made for the previous epoch, even by members who stay.
 ///         - One verdict per (orderId, kind, windowStart) ever, whatever its other fields.
