@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import brownie
+import pytest
+from brownie.exceptions import VirtualMachineError
 from brownie import chain
 
+from oracles import verdicts
 from oracles.verdicts import Action, Kind
 from tests.contracts.custody.reverts import reverts
 
@@ -306,3 +309,38 @@ def test_submitVerdict_reverts_when_escrow_rejects_and_keeps_window_open(hub, es
 def test_submitVerdict_reverts_for_hold_of_unknown_twin(hub, make, submit):
     with reverts("CustodyTwinUnknown", 99):
         submit(make(action=Action.HOLD, twin_id=99))
+
+
+def test_submitVerdict_reverts_for_adjacent_duplicate_signer(hub, make, submit):
+    with reverts("VerdictHubDuplicateSignature", ORACLES[0].address):
+        submit(make(), signers=[ORACLES[0], ORACLES[0], ORACLES[1]])
+
+
+def test_submitVerdict_accepts_python_member_order(hub, make, submitter):
+    verdict = make()
+    by_signer = {
+        oracle.address: verdicts.sign_verdict(verdict, oracle.key, chain.id, hub.address)
+        for oracle in (ORACLES[3], ORACLES[1], ORACLES[4])
+    }
+
+    ordered = verdicts.in_member_order(by_signer, list(hub.signers()))
+    tx = hub.submitVerdict(verdict.as_tuple(), verdicts.pack_signatures(ordered), {"from": submitter})
+
+    assert tx.events["VerdictAccepted"]["signersBitmap"] == 0b11010
+
+
+def test_submitVerdict_reverts_for_dirty_narrow_field(hub, make, sign, submitter):
+    verdict = make()
+    calldata = bytearray(bytes.fromhex(hub.submitVerdict.encode_input(verdict.as_tuple(), sign(verdict))[2:]))
+    kind_word = 4 + 2 * 32
+    calldata[kind_word + 30] = 0x01  # kind = 0x0101: the high byte is dirty
+
+    # Refused like Solidity's ABI decoder would (no error data), not as an out-of-range kind.
+    with pytest.raises(VirtualMachineError) as info:
+        submitter.transfer(hub, 0, data="0x" + calldata.hex())
+    assert info.value.revert_msg is None
+    assert hub.verdictOfWindow(1, Kind.TEMPERATURE, verdict.window_start) == "0x" + "00" * 32
+
+
+def test_verdictOfWindow_is_zero_for_unknown_window(hub):
+    assert hub.verdictOfWindow(1, Kind.TEMPERATURE, 12345) == "0x" + "00" * 32
