@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import brownie
 import pytest
-from brownie.exceptions import VirtualMachineError
 from brownie import chain
+from brownie.exceptions import VirtualMachineError
 
 from oracles import verdicts
 from oracles.verdicts import Action, Kind
