@@ -144,9 +144,9 @@ interface IVerdictHub {
 
     // ---------------------------------------------------------------- FUNCTIONS
 
-    /// @notice Starts a new epoch with oracle set `signers` and threshold `threshold`.
+    /// @notice Starts a new epoch with oracle set `members` and threshold `threshold`.
     /// @dev Caller: DEFAULT_ADMIN_ROLE. 1 <= n <= MAX_SIGNERS, no zero or repeated signer, n/2 < k <= n.
-    function setOracleSet(address[] calldata signers, uint8 threshold) external;
+    function setOracleSet(address[] calldata members, uint8 threshold) external;
 
     /// @notice Accepts `verdict` if signed by `threshold` distinct members of the current oracle set, then
     ///         applies its action (penalty, hold, reroute).

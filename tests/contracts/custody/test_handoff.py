@@ -26,7 +26,7 @@ def test_offerHandoff_emits_HandoffOffered(custody, twin_id, seller, carrier):
         "twinId": twin_id,
         "from": seller,
         "to": carrier,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
         "location": HERE,
         "conditionHash": GOOD,
     }
@@ -93,7 +93,7 @@ def test_acceptHandoff_emits_HandoffAccepted_and_Transfer(custody, twin_id, sell
         "twinId": twin_id,
         "from": seller,
         "to": carrier,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
         "location": THERE,
         "conditionHash": damaged,
     }
@@ -110,7 +110,7 @@ def test_acceptHandoff_reports_bound_twin_to_escrow(custody, escrow, twin_id, se
         "orderId": 1,
         "from": seller,
         "to": carrier,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
         "caller": custody,
     }
     assert escrow.handoffCount() == 1
@@ -125,7 +125,7 @@ def test_acceptHandoff_by_consignee_marks_delivery(custody, escrow, twin_id, han
         "twinId": twin_id,
         "orderId": 1,
         "consignee": buyer,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
     }
     assert custody.twin(twin_id)[5] is True  # delivered
     assert tx.events["HandoffReported"]["to"] == buyer
@@ -205,7 +205,7 @@ def test_cancelOffer_clears_offer_and_emits(custody, twin_id, seller, carrier):
         "twinId": twin_id,
         "from": seller,
         "to": carrier,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
     }
 
 

@@ -20,7 +20,7 @@ def test_setHold_puts_twin_on_hold_and_emits(custody, twin_id, hold_keeper):
         "held": True,
         "verdictId": VERDICT,
         "by": hold_keeper,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
     }
 
 

@@ -48,7 +48,7 @@ def test_split_emits_TwinSplit(custody, delivered, buyer):
         "holder": buyer.address,
         "childIds": (parent + 1, parent + 2),
         "quantities": (70, 30),
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
     }
 
 
@@ -142,7 +142,7 @@ def test_merge_emits_TwinsMerged(custody, delivered, buyer):
         "holder": buyer.address,
         "parentIds": (first, second),
         "quantity": 42,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
     }
 
 

@@ -87,7 +87,7 @@ def test_submitVerdict_hold_puts_twin_on_hold_and_charges_penalty(hub, custody, 
         "held": True,
         "verdictId": hexed(verdict_id(verdict)),
         "by": hub,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
     }
     assert tx.events["VerdictAccepted"]["penalty"] == PENALTY_PER_SEVERITY
 
