@@ -16,8 +16,11 @@ import {IProcurementHooks} from "../interfaces/hooks/IProcurementHooks.sol";
 ///         reroute in Procurement.
 /// @dev Verification follows Chainlink OCR2 `transmit`: the digest binds chain id, this contract and the epoch
 ///      (config version); a bitmap over member indices rejects duplicate signers; high-s signatures are refused
-///      by OpenZeppelin ECDSA. Gas: the hot path reads one config slot, the epoch's member table and the window
-///      slot, and writes only the window slot; everything else goes to the `VerdictAccepted` event.
+///      with OpenZeppelin ECDSA's rule and errors. Digests come from OpenZeppelin EIP712.
+///      Gas (measured: 80.7-80.85k for a 3-of-5 PENALTY verdict with signatures in member order, ~81.1k in
+///      arbitrary order, against a mock Escrow doing one cold SLOAD, one SSTORE and one event): the hot path
+///      reads one config slot, the epoch's member table and the window slot, and writes only the window slot;
+///      everything else goes to the `VerdictAccepted` event.
 ///      The member table of each epoch is stored as contract code (the SSTORE2 pattern: a data-only contract
 ///      whose code is STOP followed by the members, one 32-byte word each), written once at rotation and read
 ///      with one EXTCODECOPY (2,600 gas cold for the whole set) instead of one cold SLOAD per signer (2,100
