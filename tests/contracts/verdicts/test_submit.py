@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import brownie
 import pytest
-from brownie import chain
+from brownie import VerdictHub, chain
 from brownie.exceptions import VirtualMachineError
 
 from oracles import verdicts
@@ -344,3 +344,15 @@ def test_submitVerdict_reverts_for_dirty_narrow_field(hub, make, sign, submitter
 
 def test_verdictOfWindow_is_zero_for_unknown_window(hub):
     assert hub.verdictOfWindow(1, Kind.TEMPERATURE, 12345) == "0x" + "00" * 32
+
+
+def test_submitVerdict_reverts_when_escrow_has_no_code(admin, custody, procurement, stranger, make, sign):
+    # A call to an address without code "succeeds" with no reply: the hub must not read that as penalty 0.
+    hub = VerdictHub.deploy(admin, stranger, custody, procurement, {"from": admin})
+    hub.setOracleSet([o.address for o in ORACLES[:5]], 3, {"from": admin})
+    verdict = make()
+
+    with pytest.raises(VirtualMachineError) as info:
+        hub.submitVerdict(verdict.as_tuple(), sign(verdict, hub_address=hub.address), {"from": admin})
+    assert info.value.revert_msg is None
+    assert hub.verdictOfWindow(1, Kind.TEMPERATURE, verdict.window_start) == "0x" + "00" * 32
