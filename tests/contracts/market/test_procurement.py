@@ -873,3 +873,26 @@ def test_sla_terms_of_unknown_order_reverts(market: Any) -> None:
 def test_unknown_cfp_view_is_empty(market: Any) -> None:
     assert market.procurement.cfp(5)["status"] == 0
     assert market.procurement.logisticsAgentOf(5) == ZERO
+
+
+# ---------------------------------------------------------------------- order parties on their own delivery
+def test_order_buyer_cannot_bid_on_its_delivery(
+    market: Any, buyer: Any, supplier: Any, logistics: Any, awarded_order: int
+) -> None:
+    market.registry.update(CARRIER, (PRODUCT, PRODUCT, 1, ""), {"from": buyer})
+    market.procurement.setLogisticsAgent(awarded_order, logistics, {"from": supplier})
+    params = delivery_params(awarded_order)
+    cfp_id = open_cfp(market, logistics, params)
+    with reverts_with("ProcurementPartyCannotBid", cfp_id, buyer.address):
+        commit(market, cfp_id, buyer, 10 * UNIT, eta_of(params))
+
+
+def test_order_seller_cannot_bid_on_its_delivery(
+    market: Any, supplier: Any, logistics: Any, awarded_order: int
+) -> None:
+    market.registry.update(SUPPLIER | CARRIER, (PRODUCT, PRODUCT, 1, ""), {"from": supplier})
+    market.procurement.setLogisticsAgent(awarded_order, logistics, {"from": supplier})
+    params = delivery_params(awarded_order)
+    cfp_id = open_cfp(market, logistics, params)
+    with reverts_with("ProcurementPartyCannotBid", cfp_id, supplier.address):
+        commit(market, cfp_id, supplier, 10 * UNIT, eta_of(params))
