@@ -65,16 +65,16 @@ def test_open_order_stores_order(escrow: Any, buyer: Any, supplier: Any, deadlin
     assert plain(escrow.order(ORDER)) == (
         buyer.address,
         deadline,
-        ACTIVE,
-        0,
-        NO_LEG,
-        False,
         supplier.address,
         AMOUNT,
         PER_HOUR,
         PER_EXCURSION,
         CAP,
         0,
+        ACTIVE,
+        0,
+        NO_LEG,
+        False,
     )
 
 
