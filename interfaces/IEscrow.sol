@@ -108,9 +108,11 @@ interface IEscrow is IEscrowHooks {
     /// @param orderId The order.
     /// @param from Previous holder.
     /// @param to New holder.
-    /// @param at Handoff time (from CustodyTwin).
+    /// @param handedAt Handoff time (from CustodyTwin).
     /// @param activeLeg The leg now liable, or NO_LEG when the seller is.
-    event LiabilityMoved(uint256 indexed orderId, address indexed from, address indexed to, uint64 at, uint8 activeLeg);
+    event LiabilityMoved(
+        uint256 indexed orderId, address indexed from, address indexed to, uint64 handedAt, uint8 activeLeg
+    );
     /// @notice Emitted for every penalty, including zero ones (a verdict that found nothing left to charge).
     /// @param orderId The order.
     /// @param verdictId The accepted verdict, or LATENESS for the lateness penalty computed at delivery.
