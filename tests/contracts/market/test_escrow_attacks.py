@@ -1,13 +1,28 @@
-"""Escrow under attack: a token that re-enters from transferFrom, a payee that re-enters withdraw."""
+"""Escrow (and Procurement) under attack: a token that re-enters from transferFrom, a payee that re-enters
+withdraw."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from brownie import Escrow, MaliciousToken, ReentrantReceiver
+from brownie import Escrow, MaliciousToken, MockCustody, Procurement, ReentrantReceiver
 
-from .helpers import DELIVERY_GRACE, UNIT, reverts_with
+from .helpers import (
+    DELIVERY_GRACE,
+    GOODS,
+    PRODUCT,
+    REROUTE_PERIODS,
+    RETAILER,
+    SUPPLIER,
+    UNIT,
+    advance_to,
+    as_tuple,
+    cfp_params,
+    commitment,
+    reverts_with,
+    salt_for,
+)
 
 AMOUNT = 500 * UNIT
 TERMS = (2**40, 0, 0, 0)
@@ -79,3 +94,28 @@ def test_payee_reentering_withdraw_reverts_and_keeps_credit(
         receiver.withdraw({"from": admin})
     assert evil_escrow.credit(receiver) == AMOUNT
     assert evil_token.balanceOf(evil_escrow) == evil_escrow.outstanding() == AMOUNT
+
+
+def test_transfer_from_reentering_procurement_award_reverts(
+    evil_token: Any, admin: Any, buyer: Any, supplier: Any, registry: Any
+) -> None:
+    escrow = Escrow.deploy(evil_token, admin, DELIVERY_GRACE, {"from": admin})
+    custody = MockCustody.deploy({"from": admin})
+    procurement = Procurement.deploy(registry, escrow, custody, admin, REROUTE_PERIODS, {"from": admin})
+    escrow.grantRole(escrow.PROCUREMENT_ROLE(), procurement, {"from": admin})
+    evil_token.approve(escrow, 2**256 - 1, {"from": buyer})
+    registry.register(RETAILER, (PRODUCT, PRODUCT, 1, ""), {"from": buyer})
+    registry.register(SUPPLIER, (PRODUCT, PRODUCT, 1, ""), {"from": supplier})
+    params = cfp_params(GOODS)
+    cfp_id = procurement.openCfp(as_tuple(params), {"from": buyer}).return_value
+    eta = params["windowEnd"]
+    procurement.commitBid(
+        cfp_id, commitment(cfp_id, supplier, UNIT, eta, salt_for(supplier)), {"from": supplier}
+    )
+    advance_to(params["commitDeadline"] + 1)
+    procurement.revealBid(cfp_id, UNIT, eta, salt_for(supplier), {"from": supplier})
+    advance_to(params["revealDeadline"] + 1)
+    evil_token.arm(procurement, procurement.awardBest.encode_input(cfp_id), {"from": buyer})
+    with reverts_with("ReentrancyGuardReentrantCall"):
+        procurement.awardBest(cfp_id, {"from": buyer})
+    assert procurement.cfp(cfp_id)["status"] == 1
