@@ -143,10 +143,10 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         if (t.held) revert CustodyTwinOnHold(twinId);
 
         address from = _ownerOf(twinId);
-        uint64 at = uint64(block.timestamp);
+        uint64 timestamp = uint64(block.timestamp);
         delete _offers[twinId];
         _transfer(from, to, twinId);
-        emit HandoffAccepted(twinId, from, to, at, location, conditionHash);
+        emit HandoffAccepted(twinId, from, to, timestamp, location, conditionHash);
 
         if (t.bound && !t.delivered) {
             address escrow_ = _escrow;
@@ -154,9 +154,9 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
             uint256 orderId = t.orderId;
             if (to == t.consignee) {
                 t.delivered = true;
-                emit TwinDelivered(twinId, orderId, to, at);
+                emit TwinDelivered(twinId, orderId, to, timestamp);
             }
-            IEscrowHooks(escrow_).onHandoff(orderId, from, to, at);
+            IEscrowHooks(escrow_).onHandoff(orderId, from, to, timestamp);
         }
     }
 
@@ -180,12 +180,15 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         bytes32 productType = parent.productType;
         childIds = new uint256[](parts);
         uint256[] storage children = _children[twinId];
+        uint256 lastId = _lastTwinId;
         for (uint256 i; i < parts; ++i) {
-            uint256 childId = _create(msg.sender, quantities[i], productType);
+            uint256 childId = ++lastId;
+            _create(childId, msg.sender, quantities[i], productType);
             _parents[childId].push(twinId);
             children.push(childId);
             childIds[i] = childId;
         }
+        _lastTwinId = uint96(lastId);
         emit TwinSplit(twinId, msg.sender, childIds, quantities, uint64(block.timestamp));
     }
 
@@ -207,7 +210,8 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         }
         if (sum > type(uint64).max) revert CustodyTwinQuantityOverflow(sum);
 
-        childId = _create(msg.sender, uint64(sum), productType);
+        childId = ++_lastTwinId;
+        _create(childId, msg.sender, uint64(sum), productType);
         _parents[childId] = twinIds;
         for (uint256 i; i < parts; ++i) {
             _children[twinIds[i]].push(childId);
@@ -319,8 +323,8 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         _burn(twinId);
     }
 
-    function _create(address holder, uint64 quantity, bytes32 productType) private returns (uint256 twinId) {
-        twinId = ++_lastTwinId;
+    /// @dev Records and mints a split or merge result; the caller has reserved `twinId` in `_lastTwinId`.
+    function _create(uint256 twinId, address holder, uint64 quantity, bytes32 productType) private {
         _twins[twinId] = Twin({
             orderId: 0,
             productType: productType,

@@ -111,7 +111,7 @@ contract Escrow is IEscrow, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IEscrowHooks
-    function onHandoff(uint256 orderId, address from, address to, uint64 at)
+    function onHandoff(uint256 orderId, address from, address to, uint64 handedAt)
         external
         onlyRole(CUSTODY_ROLE)
         nonReentrant
@@ -123,13 +123,13 @@ contract Escrow is IEscrow, AccessControl, ReentrancyGuardTransient {
         if (status != OrderStatus.Active) return;
 
         if (to == o.buyer) {
-            _settle(orderId, o, at);
+            _settle(orderId, o, handedAt);
             return;
         }
         uint8 active = _legOf(orderId, o, to);
         o.activeLeg = active;
         o.pickedUp = true;
-        emit LiabilityMoved(orderId, from, to, at, active);
+        emit LiabilityMoved(orderId, from, to, handedAt, active);
     }
 
     /// @inheritdoc IEscrowHooks
@@ -257,8 +257,8 @@ contract Escrow is IEscrow, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @dev Delivery: lateness penalty on whoever hands over, then every share becomes a credit.
-    function _settle(uint256 orderId, Order storage o, uint64 at) private {
-        uint256 late = SlaMath.latenessPenalty(o.deliveryDeadline, at, o.penaltyPerHourLate);
+    function _settle(uint256 orderId, Order storage o, uint64 deliveredAt) private {
+        uint256 late = SlaMath.latenessPenalty(o.deliveryDeadline, deliveredAt, o.penaltyPerHourLate);
         if (late != 0) _charge(orderId, o, LATENESS, 0, late);
 
         o.status = OrderStatus.Settled;
@@ -276,7 +276,7 @@ contract Escrow is IEscrow, AccessControl, ReentrancyGuardTransient {
         uint96 sellerPayout = o.amount - carriersPayout - buyerRefund;
         if (sellerPayout != 0) _credit(o.seller, orderId, sellerPayout);
         if (buyerRefund != 0) _credit(o.buyer, orderId, buyerRefund);
-        emit OrderSettled(orderId, at, sellerPayout, carriersPayout, buyerRefund);
+        emit OrderSettled(orderId, deliveredAt, sellerPayout, carriersPayout, buyerRefund);
     }
 
     function _credit(address account, uint256 orderId, uint96 amount) private {

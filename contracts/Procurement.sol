@@ -309,6 +309,7 @@ contract Procurement is IProcurement, AccessControl, ReentrancyGuardTransient {
             _slaCfpOf[orderId] = cfpId;
             ref = ESCROW.addLeg(orderId, winner, total);
         }
+        // Emitted last because it carries the id the hooks return; the CFP was closed before the calls.
         emit CfpAwarded(cfpId, winner, unitPrice, eta, total, ref, byBuyer);
     }
 
@@ -330,6 +331,13 @@ contract Procurement is IProcurement, AccessControl, ReentrancyGuardTransient {
 
     function _requireBidder(uint256 cfpId, Cfp storage c) private view {
         if (msg.sender == c.buyer) revert ProcurementBuyerCannotBid(cfpId);
+        if (c.kind == CfpKind.Delivery) {
+            // A logistics agent may have opened it: the order's own parties still cannot carry it.
+            Cfp storage order = _cfps[c.parentOrderId];
+            if (msg.sender == order.buyer || msg.sender == order.bestBidder) {
+                revert ProcurementPartyCannotBid(cfpId, msg.sender);
+            }
+        }
         _requireRoles(msg.sender, c.eligibleRoles);
     }
 

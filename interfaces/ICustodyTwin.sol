@@ -124,7 +124,7 @@ interface ICustodyTwin is ICustodyHooks {
     /// @param consignee The buyer.
     /// @param quantity Units in the lot.
     /// @param productType Product identifier.
-    /// @param at Time (unix seconds).
+    /// @param timestamp Block time (unix seconds).
     event TwinMinted(
         uint256 indexed twinId,
         uint256 indexed orderId,
@@ -132,61 +132,61 @@ interface ICustodyTwin is ICustodyHooks {
         address consignee,
         uint64 quantity,
         bytes32 productType,
-        uint64 at
+        uint64 timestamp
     );
 
     /// @notice The holder offered custody of a twin.
     /// @param twinId The twin.
     /// @param from The holder.
     /// @param to The receiver who may accept.
-    /// @param at Time (unix seconds).
+    /// @param timestamp Block time (unix seconds).
     /// @param location Where the holder hands over (e.g. a geohash).
     /// @param conditionHash Hash of the holder's condition report (e.g. evidence CID digest).
     event HandoffOffered(
-        uint256 indexed twinId, address indexed from, address indexed to, uint64 at, bytes32 location, bytes32 conditionHash
+        uint256 indexed twinId, address indexed from, address indexed to, uint64 timestamp, bytes32 location, bytes32 conditionHash
     );
 
     /// @notice The holder withdrew a pending offer.
     /// @param twinId The twin.
     /// @param from The holder.
     /// @param to The receiver of the withdrawn offer.
-    /// @param at Time (unix seconds).
-    event HandoffCancelled(uint256 indexed twinId, address indexed from, address indexed to, uint64 at);
+    /// @param timestamp Block time (unix seconds).
+    event HandoffCancelled(uint256 indexed twinId, address indexed from, address indexed to, uint64 timestamp);
 
     /// @notice The receiver accepted custody; `to` is now the holder.
     /// @param twinId The twin.
     /// @param from The previous holder.
     /// @param to The new holder.
-    /// @param at Time (unix seconds).
+    /// @param timestamp Block time (unix seconds).
     /// @param location Where the receiver took over.
     /// @param conditionHash Hash of the receiver's condition report.
     event HandoffAccepted(
-        uint256 indexed twinId, address indexed from, address indexed to, uint64 at, bytes32 location, bytes32 conditionHash
+        uint256 indexed twinId, address indexed from, address indexed to, uint64 timestamp, bytes32 location, bytes32 conditionHash
     );
 
     /// @notice The consignee accepted custody of a bound twin: the order is delivered.
     /// @param twinId The twin.
     /// @param orderId Its order.
     /// @param consignee The buyer.
-    /// @param at Time (unix seconds).
-    event TwinDelivered(uint256 indexed twinId, uint256 indexed orderId, address indexed consignee, uint64 at);
+    /// @param timestamp Block time (unix seconds).
+    event TwinDelivered(uint256 indexed twinId, uint256 indexed orderId, address indexed consignee, uint64 timestamp);
 
     /// @notice A twin was put on hold or released.
     /// @param twinId The twin.
     /// @param held True for hold, false for release.
     /// @param verdictId The verdict behind the change (0 for a manual release).
     /// @param by The caller (VerdictHub or an admin).
-    /// @param at Time (unix seconds).
-    event HoldSet(uint256 indexed twinId, bool held, bytes32 indexed verdictId, address indexed by, uint64 at);
+    /// @param timestamp Block time (unix seconds).
+    event HoldSet(uint256 indexed twinId, bool held, bytes32 indexed verdictId, address indexed by, uint64 timestamp);
 
     /// @notice A twin was split; the parent is retired.
     /// @param parentId The retired parent.
     /// @param holder Holder of the parent and of every child.
     /// @param childIds The new twins, in the order of `quantities`.
     /// @param quantities Quantity of each child (they sum to the parent's quantity).
-    /// @param at Time (unix seconds).
+    /// @param timestamp Block time (unix seconds).
     event TwinSplit(
-        uint256 indexed parentId, address indexed holder, uint256[] childIds, uint64[] quantities, uint64 at
+        uint256 indexed parentId, address indexed holder, uint256[] childIds, uint64[] quantities, uint64 timestamp
     );
 
     /// @notice Twins were merged into a new one; the parents are retired.
@@ -194,8 +194,8 @@ interface ICustodyTwin is ICustodyHooks {
     /// @param holder Holder of every parent and of the child.
     /// @param parentIds The retired parents.
     /// @param quantity The child's quantity (the sum of the parents').
-    /// @param at Time (unix seconds).
-    event TwinsMerged(uint256 indexed childId, address indexed holder, uint256[] parentIds, uint64 quantity, uint64 at);
+    /// @param timestamp Block time (unix seconds).
+    event TwinsMerged(uint256 indexed childId, address indexed holder, uint256[] parentIds, uint64 quantity, uint64 timestamp);
 
     /// @notice The Escrow that receives handoff reports was configured.
     /// @param escrow Its address.
@@ -231,7 +231,7 @@ interface ICustodyTwin is ICustodyHooks {
 
     /// @notice Sets the Escrow that receives handoff reports; possible once, only if not set at construction.
     /// @dev Caller: DEFAULT_ADMIN_ROLE.
-    function setEscrow(address escrow) external;
+    function setEscrow(address newEscrow) external;
 
     // ---------------------------------------------------------------- VIEWS
 

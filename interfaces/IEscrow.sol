@@ -17,32 +17,33 @@ interface IEscrow is IEscrowHooks {
         Cancelled
     }
 
-    /// @notice Stored order (five slots).
+    /// @notice Stored order (four slots). The fields a verdict penalty needs share slots: status, liability and
+    ///         penalty totals sit together in the last slot.
     /// @param buyer Funds the order; receives penalties and refunds; accepting custody settles the order.
-    /// @param deliveryDeadline Copy of `terms.deliveryDeadline` packed with the hot fields.
-    /// @param status Life-cycle state.
-    /// @param legCount Number of delivery legs (at most MAX_LEGS).
-    /// @param activeLeg Index of the leg whose carrier holds the goods, or NO_LEG (the seller is liable).
-    /// @param pickedUp True once the goods left the seller (first handoff).
+    /// @param deliveryDeadline SLA delivery deadline (unix seconds).
     /// @param seller Receives the rest of the amount at settlement.
     /// @param amount Funded amount (unit price x quantity).
     /// @param penaltyPerHourLate Per started hour of lateness.
     /// @param penaltyPerExcursion Per severity point of a verdict.
     /// @param penaltyCap Upper bound on the sum of the order's penalties.
     /// @param penaltyTotal Sum of penalties charged so far.
+    /// @param status Life-cycle state.
+    /// @param legCount Number of delivery legs (at most MAX_LEGS).
+    /// @param activeLeg Index of the leg whose carrier holds the goods, or NO_LEG (the seller is liable).
+    /// @param pickedUp True once the goods left the seller (first handoff).
     struct Order {
         address buyer;
         uint64 deliveryDeadline;
-        OrderStatus status;
-        uint8 legCount;
-        uint8 activeLeg;
-        bool pickedUp;
         address seller;
         uint96 amount;
         uint96 penaltyPerHourLate;
         uint96 penaltyPerExcursion;
         uint96 penaltyCap;
         uint96 penaltyTotal;
+        OrderStatus status;
+        uint8 legCount;
+        uint8 activeLeg;
+        bool pickedUp;
     }
 
     /// @notice A delivery leg.
@@ -107,9 +108,11 @@ interface IEscrow is IEscrowHooks {
     /// @param orderId The order.
     /// @param from Previous holder.
     /// @param to New holder.
-    /// @param at Handoff time (from CustodyTwin).
+    /// @param handedAt Handoff time (from CustodyTwin).
     /// @param activeLeg The leg now liable, or NO_LEG when the seller is.
-    event LiabilityMoved(uint256 indexed orderId, address indexed from, address indexed to, uint64 at, uint8 activeLeg);
+    event LiabilityMoved(
+        uint256 indexed orderId, address indexed from, address indexed to, uint64 handedAt, uint8 activeLeg
+    );
     /// @notice Emitted for every penalty, including zero ones (a verdict that found nothing left to charge).
     /// @param orderId The order.
     /// @param verdictId The accepted verdict, or LATENESS for the lateness penalty computed at delivery.

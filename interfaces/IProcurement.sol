@@ -164,6 +164,9 @@ interface IProcurement is IProcurementHooks {
     error ProcurementNotBuyer(uint256 cfpId, address caller);
     /// @notice Thrown when the buyer bids on its own CFP.
     error ProcurementBuyerCannotBid(uint256 cfpId);
+    /// @notice Thrown when the buyer or seller of the order a DELIVERY CFP carries bids on it (Escrow would refuse
+    ///         them as carrier).
+    error ProcurementPartyCannotBid(uint256 cfpId, address bidder);
     /// @notice Thrown when a commitment is zero.
     error ProcurementZeroCommitment(uint256 cfpId);
     /// @notice Thrown when a commitment arrives after `commitDeadline`.

@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 /// @title VerdictHub: k-of-n EIP-712 oracle verdicts and their on-chain actions
 /// @notice Pitfalls, stated up front:
 ///         - A verdict needs exactly `threshold` signatures, each 64 bytes in EIP-2098 compact form (r, vs),
-///           concatenated in any order. Extra signatures are refused rather than ignored.
+///           concatenated in any order (in oracle-set order they are cheapest to check). Extra signatures are
+///           refused rather than ignored.
 ///         - `epoch` in the verdict must be the current epoch: rotating the oracle set retires every
 ///           signature made for the previous epoch, even by members who stay.
 ///         - One verdict per (orderId, kind, windowStart) ever, whatever its other fields.
@@ -61,6 +62,8 @@ interface IVerdictHub {
     /// @notice Thrown when an oracle set contains `signer` twice.
     /// @param signer The repeated signer.
     error VerdictHubDuplicateSigner(address signer);
+    /// @notice Thrown when the epoch's member table (a data-only contract) could not be deployed.
+    error VerdictHubMemberTableNotCreated();
     /// @notice Thrown when a verdict is submitted before any oracle set exists.
     error VerdictHubNoOracleSet();
     /// @notice Thrown when a verdict names another epoch than the current one.
@@ -121,7 +124,7 @@ interface IVerdictHub {
     event VerdictAccepted(
         bytes32 indexed verdictId,
         uint256 indexed orderId,
-        uint256 indexed twinId,
+        uint256 twinId,
         uint8 kind,
         uint8 severity,
         uint8 action,
@@ -141,9 +144,9 @@ interface IVerdictHub {
 
     // ---------------------------------------------------------------- FUNCTIONS
 
-    /// @notice Starts a new epoch with oracle set `signers` and threshold `threshold`.
+    /// @notice Starts a new epoch with oracle set `members` and threshold `threshold`.
     /// @dev Caller: DEFAULT_ADMIN_ROLE. 1 <= n <= MAX_SIGNERS, no zero or repeated signer, n/2 < k <= n.
-    function setOracleSet(address[] calldata signers, uint8 threshold) external;
+    function setOracleSet(address[] calldata members, uint8 threshold) external;
 
     /// @notice Accepts `verdict` if signed by `threshold` distinct members of the current oracle set, then
     ///         applies its action (penalty, hold, reroute).

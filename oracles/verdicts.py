@@ -9,6 +9,7 @@ joins them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
 from functools import lru_cache
 from pathlib import Path
@@ -255,8 +256,23 @@ def recover_signer(
     return str(Account.recover_message(signable, vrs=(v, r, s)))
 
 
-def pack_signatures(signatures: list[bytes]) -> bytes:
-    """The `signatures` argument of `submitVerdict`: compact signatures concatenated (order is free)."""
+def in_member_order(signatures_by_signer: Mapping[str, bytes], members: Sequence[str]) -> list[bytes]:
+    """The signatures ordered like the epoch's oracle set (`VerdictHub.signers()`).
+
+    The hub accepts any order, but looks each signer up starting after the previous one, so signatures in
+    member order cost the least gas. Signers outside `members` are an error: the hub would refuse them.
+    """
+    position = {to_checksum_address(member): index for index, member in enumerate(members)}
+    ordered: list[tuple[int, bytes]] = []
+    for signer, signature in signatures_by_signer.items():
+        if not is_address(signer) or to_checksum_address(signer) not in position:
+            raise VerdictError(f"{signer!r} is not a member of the oracle set")
+        ordered.append((position[to_checksum_address(signer)], signature))
+    return [signature for _, signature in sorted(ordered, key=lambda item: item[0])]
+
+
+def pack_signatures(signatures: Sequence[bytes]) -> bytes:
+    """The `signatures` argument of `submitVerdict`: compact signatures concatenated (any order)."""
     for index, signature in enumerate(signatures):
         if len(signature) != COMPACT_SIGNATURE_LENGTH:
             raise VerdictError(f"signature {index} is {len(signature)} bytes, expected 64")

@@ -12,9 +12,9 @@ contract MockEscrowHooks is IEscrowHooks {
     /// @param orderId The order.
     /// @param from The previous holder.
     /// @param to The new holder.
-    /// @param at Time reported by CustodyTwin.
+    /// @param timestamp Time reported by CustodyTwin.
     /// @param caller The caller.
-    event HandoffReported(uint256 indexed orderId, address indexed from, address indexed to, uint64 at, address caller);
+    event HandoffReported(uint256 indexed orderId, address indexed from, address indexed to, uint64 timestamp, address caller);
 
     /// @notice Emitted for every `applyPenalty` call.
     /// @param orderId The order.
@@ -56,10 +56,10 @@ contract MockEscrowHooks is IEscrowHooks {
     }
 
     /// @inheritdoc IEscrowHooks
-    function onHandoff(uint256 orderId, address from, address to, uint64 at) external {
+    function onHandoff(uint256 orderId, address from, address to, uint64 timestamp) external {
         if (book.failing) revert MockEscrowHooksFailing();
         ++handoffCount;
-        emit HandoffReported(orderId, from, to, at, msg.sender);
+        emit HandoffReported(orderId, from, to, timestamp, msg.sender);
     }
 
     /// @inheritdoc IEscrowHooks

@@ -17,6 +17,7 @@ contract MaliciousToken is ERC20 {
     address public target;
     bytes public payload;
 
+    /// @notice A token with no supply; tests mint what they need.
     constructor() ERC20("Malicious", "EVIL") {}
 
     /// @notice Mints freely (test token).

@@ -10,6 +10,7 @@ contract ReentrantReceiver is ITokenReceiverHook {
     IEscrow public immutable escrow;
     uint256 public reentries;
 
+    /// @param escrow_ The Escrow to attack.
     constructor(IEscrow escrow_) {
         escrow = escrow_;
     }

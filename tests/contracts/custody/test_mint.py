@@ -30,7 +30,7 @@ def test_mintTwin_emits_TwinMinted_and_Transfer(custody, minter, seller, buyer):
         "consignee": buyer,
         "quantity": 120,
         "productType": PRODUCT,
-        "at": chain[tx.block_number].timestamp,
+        "timestamp": chain[tx.block_number].timestamp,
     }
     assert dict(tx.events["Transfer"]) == {"from": ZERO_ADDRESS, "to": seller, "tokenId": 1}
 
