@@ -20,7 +20,7 @@ from typing import Any
 from brownie import web3
 from eth_account.signers.local import LocalAccount
 
-from oracles.verdicts import Action, Kind, make_verdict, pack_signatures, sign_verdict
+from oracles.verdicts import Action, Kind, in_member_order, make_verdict, pack_signatures, sign_verdict
 
 log = logging.getLogger("asc.lifecycle")
 
@@ -146,8 +146,10 @@ def submit_verdict(suite: Any, oracles: list[LocalAccount], order_id: int, twin_
                            action=Action.PENALTY, window_start=window[0], window_end=window[1],
                            evidence_hash=evidence_hash, epoch=int(config["epoch"]))
     chain_id = web3.eth.chain_id
-    signatures = [sign_verdict(verdict, o.key, chain_id, suite.hub.address) for o in oracles[: config["threshold"]]]
-    return suite.hub.submitVerdict(verdict.as_tuple(), pack_signatures(signatures), {"from": submitter})
+    signers = oracles[: config["threshold"]]
+    by_signer = {o.address: sign_verdict(verdict, o.key, chain_id, suite.hub.address) for o in signers}
+    ordered = in_member_order(by_signer, suite.hub.signers())  # the order the hub checks cheapest
+    return suite.hub.submitVerdict(verdict.as_tuple(), pack_signatures(ordered), {"from": submitter})
 
 
 def run_lifecycle(
