@@ -11,6 +11,8 @@ Targets (ARCHITECTURE.md): lifecycle <= 1.35x floor; a 3-of-5 verdict < 81,000 g
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import logging
@@ -52,10 +54,11 @@ def _run(proj: object) -> int:
     from scripts.lifecycle import Actors, register_participants, run_lifecycle
 
     oracles = dev_oracle_accounts(DEV_ORACLES, web3.eth.chain_id)
-    suite = deploy_suite(accounts[0], oracles=[o.address for o in oracles], threshold=DEV_THRESHOLD)
-    actors = Actors(wholesaler=accounts[1], suppliers=list(accounts[2:5]), carriers=list(accounts[5:7]))
-    register_participants(suite, actors)
-    result = run_lifecycle(suite, accounts[0], actors, oracles, progress=lambda _: None)
+    with contextlib.redirect_stdout(io.StringIO()):  # one table at the end, not brownie's line per transaction
+        suite = deploy_suite(accounts[0], oracles=[o.address for o in oracles], threshold=DEV_THRESHOLD)
+        actors = Actors(wholesaler=accounts[1], suppliers=list(accounts[2:5]), carriers=list(accounts[5:7]))
+        register_participants(suite, actors)
+        result = run_lifecycle(suite, accounts[0], actors, oracles, progress=lambda _: None)
 
     steps: dict[str, dict[str, object]] = {}
     total_gas = total_floor = 0
