@@ -22,8 +22,8 @@ PY_STAMP := $(VENV)/.lock-$(shell sha256sum requirements.lock | cut -c1-16)
 NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16)
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
-.PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo \
-        bench-gas ipfs-node clean
+.PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo api openapi \
+        bench-gas bench-detect bench-api evaluate ipfs-node clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -49,7 +49,8 @@ $(SLITHER_STAMP): .ci/slither-requirements.txt
 
 setup: $(PY_STAMP) $(NPM_STAMP)  ## install the pinned toolchain and declare brownie's networks
 	@scripts/bin/setup-networks
-	@brownie compile >/dev/null && echo "contracts compiled (solc-js 0.8.37 via scripts/bin/solc-v0.8.37)"
+	@# --all: brownie does not notice when only an imported interface changed
+	@brownie compile --all >/dev/null && echo "contracts compiled (solc-js 0.8.37 via scripts/bin/solc-v0.8.37)"
 
 # ---------------------------------------------------------------------------------------------- tests
 test: setup test-python test-contracts slither  ## run every test (Python, contracts, slither)
@@ -91,6 +92,23 @@ demo: deploy  ## the main job: one scripted shipment through its whole life on t
 # ---------------------------------------------------------------------------------------------- benchmarks
 bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> bench/results/gas.json
 	python bench/gas.py
+
+bench-detect: setup  ## detector speed (readings/s per core) and NAB/SKAB scores -> bench/results/detect.json
+	python bench/oracle_detect.py
+
+bench-api: setup  ## HTTP ingestion throughput (batch sizes 1/100/1000) -> bench/results/api_ingest.json
+	python bench/api_ingest.py
+
+evaluate: setup  ## NAB-style evaluation of the detector on ../shared/data/anomaly (nab/ and skab/)
+	python -m oracles.evaluate ../shared/data/anomaly/nab
+	python -m oracles.evaluate ../shared/data/anomaly/skab
+
+# ---------------------------------------------------------------------------------------------- services
+api: setup  ## the device-ingestion API (needs ASC_API_ADMIN_TOKEN and ASC_API_ORACLE_TOKEN)
+	python -m offchain.api
+
+openapi: setup  ## regenerate interfaces/openapi/_openapi.json from the API
+	python -m offchain.api.export_openapi
 
 clean:  ## remove build artefacts (keeps the chain state in .state/)
 	rm -rf build reports .pytest_cache .hypothesis
