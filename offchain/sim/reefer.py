@@ -31,7 +31,7 @@ class ReeferParams:
     wall_tau_s: float = 90 * 60.0
     air_cargo_tau_s: float = 120 * 60.0
     cargo_tau_s: float = 300 * 60.0
-    door_heat_tau_s: float = 6 * 60.0
+    door_heat_tau_s: float = 10 * 60.0
     door_moisture_tau_s: float = 2 * 60.0
     cooling_c_per_s: float = 0.5 / 60.0  # full-health compressor: half a degree per minute of air
     hysteresis_c: float = 1.0  # total band: on above setpoint + half, off below setpoint - half
