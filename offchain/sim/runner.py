@@ -68,6 +68,9 @@ class CsvSink:
                 )
             )
 
+        # Flushed per step so a paced run can be followed (tail -f) and a crash loses nothing written.
+        self._handle.flush()
+
     def close(self) -> None:
         self._handle.close()
 

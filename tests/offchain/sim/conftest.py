@@ -66,23 +66,24 @@ class RunningApi:
         return self.process.returncode
 
 
-def _listener_in_range() -> socket.socket:
+def bound_port_in_range() -> socket.socket:
+    """A loopback socket bound to a free port of this suite's range (not yet listening)."""
     for port in PORTS:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            listener.bind(("127.0.0.1", port))
+            sock.bind(("127.0.0.1", port))
         except OSError:
-            listener.close()
+            sock.close()
             continue
-        listener.listen(128)
-        return listener
+        return sock
     raise RuntimeError(f"no free loopback port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
     data_dir = tmp_path_factory.mktemp("api")
-    listener = _listener_in_range()
+    listener = bound_port_in_range()
+    listener.listen(128)
     port = listener.getsockname()[1]
     env = {
         **os.environ,
