@@ -105,9 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         _err(f"invalid ASC_SIM_ settings:\n{exc}")
         return EXIT_BAD_INPUT
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     graph = RoadGraph.load()
     try:
         if args.command == "route":

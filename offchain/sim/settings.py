@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,4 +26,4 @@ class SimSettings(BaseSettings):
     batch_size: int = Field(default=30, ge=1, le=1000, description="Readings per signed batch.")
     post_retries: int = Field(default=3, ge=0, le=20, description="Retries of a batch on transport errors.")
     progress_every_min: float = Field(default=10.0, gt=0, description="Simulated minutes between reports.")
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

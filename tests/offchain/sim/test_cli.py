@@ -57,6 +57,22 @@ def test_run_writes_the_readings_csv(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "ship-1 at +" in printed and f"wrote {out}" in printed
 
 
+def test_separate_processes_write_byte_identical_readings(tmp_path: Path) -> None:
+    outputs = []
+    for hash_seed in ("1", "2"):  # str hashing differs between the processes; the readings must not
+        out = tmp_path / f"r{hash_seed}.csv"
+        subprocess.run(
+            [sys.executable, "-m", "offchain.sim", "run", DEFAULT, "--seed", "7", "--out", str(out)],
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONHASHSEED": hash_seed},
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
 def test_run_with_start_override_shifts_the_timestamps(tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
     assert (
