@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
 HANDOFF_RADIUS_M = 300.0
+MAX_SHOCK_MILLI_G = 200_000  # a 200 g accelerometer, the API's plausibility limit
 _STRANDED_RETRY_MS = 60_000
 _BASE_VIBRATION_MILLI_G: dict[RoadClass, tuple[int, int]] = {
     RoadClass.MOTORWAY: (40, 120),
@@ -123,6 +124,7 @@ class VehicleState:
     speed_kmh: float
     odometer_m: float
     remaining_m: float
+    eta_ms: int | None  # planned arrival at the next stop, incident delays included; None when parked
     next_stop: str | None
     shipments: tuple[str, ...]
     air_c: float
@@ -178,6 +180,7 @@ class _Vehicle:
     incident_at_m: float | None = None
     incident_delay_ms: int = 0
     hold_until_ms: int | None = None
+    eta_ms: int | None = None
     speed_kmh: float = 0.0
     odometer_m: float = 0.0
     shipments: list[str] = field(default_factory=list)
@@ -279,6 +282,10 @@ class Simulator:
         vehicle = self._vehicle(vehicle_id)
         self.graph.node(origin)
         self.graph.node(destination)
+        if origin == destination:
+            raise SimError(f"shipment {shipment_id}: origin and destination are both {origin}")
+        if loading_ms < 0:
+            raise SimError(f"shipment {shipment_id}: loading_ms must be >= 0, got {loading_ms}")
         self._shipments[shipment_id] = _Shipment(
             shipment_id,
             origin,
@@ -338,6 +345,8 @@ class Simulator:
         Both doors stay open for `dwell_ms`; the pallet takes a knock on the way. The receiver then
         carries the shipment to its destination; both vehicles leave their `wait` stops afterwards.
         """
+        if dwell_ms <= 0:
+            raise SimError(f"dwell_ms must be > 0, got {dwell_ms}")
         shipment = self._shipment(shipment_id)
         if not shipment.loaded or shipment.vehicle_id is None:
             raise SimError(f"shipment {shipment_id} is not on a vehicle")
@@ -385,17 +394,22 @@ class Simulator:
         vehicle = self._vehicle(vehicle_id)
         if after_km is not None and vehicle.odometer_m < after_km * 1000:
             vehicle.failures_after_m.append((after_km * 1000, severity))
+            vehicle.failures_after_m.sort()
             return
         vehicle.reefer.health = max(0.0, vehicle.reefer.health - severity)
         self._event("compressor_failure", vehicle_id, severity=severity, health=vehicle.reefer.health)
 
     def open_door(self, vehicle_id: str, duration_ms: int) -> None:
+        if duration_ms <= 0:
+            raise SimError(f"duration_ms must be > 0, got {duration_ms}")
         vehicle = self._vehicle(vehicle_id)
         vehicle.reefer.door_open = True
         vehicle.door_events_until_ms = max(vehicle.door_events_until_ms or 0, self.now_ms + duration_ms)
         self._event("door_open", vehicle_id, duration_ms=duration_ms)
 
     def shock(self, vehicle_id: str, milli_g: int) -> None:
+        if not 0 < milli_g <= MAX_SHOCK_MILLI_G:
+            raise SimError(f"milli_g must be in 1..{MAX_SHOCK_MILLI_G} (the logger's range), got {milli_g}")
         vehicle = self._vehicle(vehicle_id)
         vehicle.peak_shock_milli_g = max(vehicle.peak_shock_milli_g, milli_g)
         self._event("shock", vehicle_id, milli_g=milli_g)
@@ -448,6 +462,7 @@ class Simulator:
             speed_kmh=v.speed_kmh,
             odometer_m=v.odometer_m,
             remaining_m=remaining,
+            eta_ms=v.eta_ms if leg else None,
             next_stop=v.stops[0].node_id if v.stops else None,
             shipments=tuple(v.shipments),
             air_c=v.reefer.air_c,
@@ -561,6 +576,7 @@ class Simulator:
             v.status = VehicleStatus.STRANDED
             return False
         v.legs, v.leg_index, v.leg_pos_m = list(route.legs), 0, 0.0
+        v.eta_ms = self.now_ms + round(route.travel_s * 1000)
         v.status = VehicleStatus.DRIVING
         v.node_id = None
         self._event("departed", v.id, to=stop.node_id, route=route.node_ids, eta_s=round(route.travel_s))
@@ -630,6 +646,7 @@ class Simulator:
                 v.incident_at_m = None
                 v.status = VehicleStatus.QUEUED
                 v.hold_until_ms = self.now_ms + v.incident_delay_ms
+                v.eta_ms = (v.eta_ms or self.now_ms) + v.incident_delay_ms
                 v.speed_kmh = 0.0
                 braking = v.traffic_rng.randint(350, 700)  # hard braking into a queue, ~0.5 g
                 v.peak_shock_milli_g = max(v.peak_shock_milli_g, braking)

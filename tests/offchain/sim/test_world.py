@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import pytest
 
@@ -255,3 +256,68 @@ def test_adding_another_vehicle_leaves_the_first_ones_readings_unchanged(graph: 
         return [s.reading for s in sim.advance_to(NIGHT_MS + 40 * MIN) if s.shipment_id == "ship-1"]
 
     assert readings(False) == readings(True)
+
+
+def test_vehicle_state_reports_the_planned_arrival(graph: RoadGraph) -> None:
+    sim = quiet_world(graph)
+    start_truck(sim)
+    sim.advance_to(NIGHT_MS + 2 * MIN)
+    state = sim.vehicle_state("truck-1")
+    planned = graph.shortest_path("supplier_ely", "wholesaler_cambridge").travel_s
+    assert state.eta_ms == pytest.approx(NIGHT_MS + 1000 + planned * 1000, abs=2000)
+    assert state.remaining_m < graph.shortest_path("supplier_ely", "wholesaler_cambridge").length_m
+    sim.advance_to(NIGHT_MS + 30 * MIN)
+    assert sim.vehicle_state("truck-1").eta_ms is None
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (lambda sim: sim.shock("truck-1", 0), "milli_g must be in 1..200000"),
+        (lambda sim: sim.open_door("truck-1", 0), "duration_ms must be > 0"),
+        (lambda sim: sim.handoff("ship-1", "truck-1", dwell_ms=0), "dwell_ms must be > 0"),
+        (
+            lambda sim: sim.start_shipment(
+                "s9",
+                "truck-1",
+                origin="retailer_histon",
+                destination="retailer_histon",
+                setpoint_c=2,
+                product="x",
+                mass_kg=1,
+            ),
+            "origin and destination are both retailer_histon",
+        ),
+        (
+            lambda sim: sim.start_shipment(
+                "ship-1",
+                "truck-1",
+                origin="supplier_ely",
+                destination="retailer_histon",
+                setpoint_c=2,
+                product="x",
+                mass_kg=1,
+            ),
+            "shipment 'ship-1' exists already",
+        ),
+        (
+            lambda sim: sim.add_vehicle("truck-1", carrier="c", at="supplier_ely"),
+            "vehicle 'truck-1' exists already",
+        ),
+    ],
+)
+def test_bad_commands_are_refused(
+    graph: RoadGraph, command: Callable[[Simulator], object], message: str
+) -> None:
+    sim = quiet_world(graph)
+    start_truck(sim)
+    with pytest.raises(SimError, match=message):
+        command(sim)
+
+
+def test_a_shipment_not_yet_loaded_cannot_be_handed_over(graph: RoadGraph) -> None:
+    sim = quiet_world(graph)
+    start_truck(sim)
+    sim.add_vehicle("van-2", carrier="c", at="supplier_ely")
+    with pytest.raises(SimError, match="shipment ship-1 is not on a vehicle"):
+        sim.handoff("ship-1", "van-2")
