@@ -39,11 +39,22 @@ def graph() -> RoadGraph:
     return RoadGraph.load()
 
 
-def quiet_world(graph: RoadGraph, *, start_ms: int = NIGHT_MS, seed: int = 1, **kwargs: object) -> Simulator:
-    """A world without incidents or potholes, on a mild night."""
-    options: dict[str, object] = {"traffic": NO_TRAFFIC, "weather": Weather(mean_c=15.0, amplitude_c=0.0)}
-    options.update(kwargs)
-    return Simulator(graph, seed=seed, start_ms=start_ms, **options)  # type: ignore[arg-type]
+def quiet_world(
+    graph: RoadGraph,
+    *,
+    start_ms: int = NIGHT_MS,
+    seed: int = 1,
+    traffic: TrafficParams = NO_TRAFFIC,
+    weather: Weather | None = None,
+) -> Simulator:
+    """A world without incidents or potholes, on a mild, steady night unless told otherwise."""
+    return Simulator(
+        graph,
+        seed=seed,
+        start_ms=start_ms,
+        traffic=traffic,
+        weather=weather or Weather(mean_c=15.0, amplitude_c=0.0),
+    )
 
 
 @dataclass
