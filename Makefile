@@ -33,7 +33,8 @@ $(PY_STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing the pinned Python lock into $(VENV) ..."
-	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock 2>&1 \
+	  | { grep -v "^WARNING: Location 'file:///opt/" || true; }
 	@rm -f $(VENV)/.lock-* && touch $@
 
 $(NPM_STAMP): package-lock.json
@@ -44,7 +45,8 @@ $(NPM_STAMP): package-lock.json
 $(SLITHER_STAMP): .ci/slither-requirements.txt
 	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
 	@echo "installing slither into $(SLITHER_VENV) (its pins clash with brownie's) ..."
-	@$(SLITHER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/slither-requirements.txt
+	@$(SLITHER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/slither-requirements.txt 2>&1 \
+	  | { grep -v "^WARNING: Location 'file:///opt/" || true; }
 	@rm -f $(SLITHER_VENV)/.lock-* && touch $@
 
 setup: $(PY_STAMP) $(NPM_STAMP)  ## install the pinned toolchain and declare brownie's networks
