@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -34,10 +34,7 @@ def main() -> int:
 
     proj = project.load(ROOT, name="AscProject")
     proj.load_config()
-    proj._add_to_main_namespace()
-    from brownie._config import CONFIG
-
-    CONFIG.argv["silent"] = True  # one table at the end, not a line per transaction  # so `from brownie import Escrow` works as under `brownie run`
+    proj._add_to_main_namespace()  # so `from brownie import Escrow` works as under `brownie run`
     network.connect(os.environ.get("ASC_BENCH_NETWORK", "development"))
     try:
         return _run(proj)
@@ -67,15 +64,25 @@ def _run(proj: object) -> int:
         floors = [tx_floor(web3, tx.txid) for tx in txs]
         gas, floor = sum(f.gas_used for f in floors), sum(f.floor for f in floors)
         total_gas, total_floor = total_gas + gas, total_floor + floor
-        steps[name] = {"txs": len(txs), "gas": gas, "floor": floor, "ratio": round(gas / floor, 4),
-                       "per_tx": [f.as_dict() for f in floors]}
+        steps[name] = {
+            "txs": len(txs),
+            "gas": gas,
+            "floor": floor,
+            "ratio": round(gas / floor, 4),
+            "per_tx": [f.as_dict() for f in floors],
+        }
         if name == "verdict_3_of_5":
             verdict = floors[0]
     assert verdict is not None
 
     figures = {
-        "lifecycle": {"gas": total_gas, "floor": total_floor, "ratio": round(total_gas / total_floor, 4),
-                      "txs": sum(len(t) for t in result.steps.values()), "target_ratio": LIFECYCLE_TARGET},
+        "lifecycle": {
+            "gas": total_gas,
+            "floor": total_floor,
+            "ratio": round(total_gas / total_floor, 4),
+            "txs": sum(len(t) for t in result.steps.values()),
+            "target_ratio": LIFECYCLE_TARGET,
+        },
         "verdict_3_of_5": {"gas": verdict.gas_used, "floor": verdict.floor, "target": VERDICT_TARGET},
         "steps": {name: s["gas"] for name, s in steps.items()},
         "detail": steps,
@@ -88,8 +95,15 @@ def _run(proj: object) -> int:
     for name, s in steps.items():
         log.info("%-22s %4d %10d %10d %6.3f", name, s["txs"], s["gas"], s["floor"], s["ratio"])
     life = figures["lifecycle"]
-    log.info("%-22s %4d %10d %10d %6.3f  (target <= %.2f)", "LIFECYCLE", life["txs"], life["gas"], life["floor"],
-             life["ratio"], LIFECYCLE_TARGET)
+    log.info(
+        "%-22s %4d %10d %10d %6.3f  (target <= %.2f)",
+        "LIFECYCLE",
+        life["txs"],
+        life["gas"],
+        life["floor"],
+        life["ratio"],
+        LIFECYCLE_TARGET,
+    )
     log.info("3-of-5 verdict: %d gas (target < %d)", verdict.gas_used, VERDICT_TARGET)
     log.info("saved %s", OUT.relative_to(ROOT))
     return 0

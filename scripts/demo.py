@@ -27,6 +27,7 @@ from brownie import (
     network,
     web3,
 )
+
 from offchain.devkeys import dev_oracle_accounts
 from offchain.manifest import default_manifest_path, load_manifest
 from scripts.deploy import DEV_ORACLES, ROOT, Suite

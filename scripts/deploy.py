@@ -44,6 +44,7 @@ from brownie import (
 )
 from brownie.network.account import Account as BrownieAccount
 from brownie.network.contract import ProjectContract
+
 from offchain.devkeys import LOCAL_CHAIN_IDS, dev_oracle_accounts
 from offchain.manifest import (
     SCHEMA,
@@ -201,8 +202,9 @@ def main() -> DeploymentManifest:
         except ManifestError as exc:
             raise DeployError(f"{exc}; fix or remove it, or set ASC_REDEPLOY=1") from exc
         if manifest_is_live(existing):
-            log.info("suite already deployed on %s (chain %d), manifest %s: nothing to do", network_name,
-                     chain_id, path)
+            log.info(
+                "suite already deployed on %s (chain %d), manifest %s: nothing to do", network_name, chain_id, path
+            )
             return existing
         log.info("manifest %s does not match chain %d any more (state reset?): deploying afresh", path, chain_id)
 

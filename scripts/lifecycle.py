@@ -124,27 +124,67 @@ def _open_cfp(suite: Any, buyer: Any, result: LifecycleResult, step: str, params
     return int(tx.events["CfpOpened"]["cfpId"])
 
 
-def _cfp_params(kind: int, parent: int, quantity: int, max_price: int, origin: bytes, destination: bytes,
-                roles: int, money: tuple[int, int, int, int], deadline: int) -> tuple[Any, ...]:
+def _cfp_params(
+    kind: int,
+    parent: int,
+    quantity: int,
+    max_price: int,
+    origin: bytes,
+    destination: bytes,
+    roles: int,
+    money: tuple[int, int, int, int],
+    deadline: int,
+) -> tuple[Any, ...]:
     t = now()
-    return (kind, parent, PRODUCT, quantity, max_price, t, deadline, origin, destination, roles,
-            t + HOUR, t + 2 * HOUR, t + 3 * HOUR, SLA, money)
+    return (
+        kind,
+        parent,
+        PRODUCT,
+        quantity,
+        max_price,
+        t,
+        deadline,
+        origin,
+        destination,
+        roles,
+        t + HOUR,
+        t + 2 * HOUR,
+        t + 3 * HOUR,
+        SLA,
+        money,
+    )
 
 
-def handoff(suite: Any, result: LifecycleResult, twin_id: int, holder: Any, receiver: Any, place: bytes,
-            step: str) -> Any:
+def handoff(
+    suite: Any, result: LifecycleResult, twin_id: int, holder: Any, receiver: Any, place: bytes, step: str
+) -> Any:
     condition = web3.keccak(text=f"{step}-condition")
     result.add(step, suite.custody.offerHandoff(twin_id, receiver, place, condition, {"from": holder}))
     return result.add(step, suite.custody.acceptHandoff(twin_id, place, condition, {"from": receiver}))
 
 
-def submit_verdict(suite: Any, oracles: list[LocalAccount], order_id: int, twin_id: int, window: tuple[int, int],
-                   submitter: Any, evidence_hash: bytes) -> Any:
+def submit_verdict(
+    suite: Any,
+    oracles: list[LocalAccount],
+    order_id: int,
+    twin_id: int,
+    window: tuple[int, int],
+    submitter: Any,
+    evidence_hash: bytes,
+) -> Any:
     """Build the verdict, have the first `threshold` oracles sign it (EIP-712, eth-account), submit it."""
     config = suite.hub.oracleConfig()
-    verdict = make_verdict(order_id=order_id, twin_id=twin_id, kind=Kind.TEMPERATURE, severity=2,
-                           action=Action.PENALTY, window_start=window[0], window_end=window[1],
-                           evidence_hash=evidence_hash, epoch=int(config["epoch"]))
+    verdict = make_verdict(
+        order_id=order_id,
+        twin_id=twin_id,
+        kind=Kind.TEMPERATURE,
+        severity=2,
+        action=Action.PENALTY,
+        window_start=window[0],
+        window_end=window[1],
+        evidence_hash=evidence_hash,
+        epoch=int(config["epoch"]),
+    )
     chain_id = web3.eth.chain_id
     signers = oracles[: config["threshold"]]
     by_signer = {o.address: sign_verdict(verdict, o.key, chain_id, suite.hub.address) for o in signers}
@@ -170,11 +210,17 @@ def run_lifecycle(
     progress("wholesaler calls for proposals: 100 cases of chilled beef, delivery within 48 h")
     result = LifecycleResult(order_id=0, twin_id=0, verdict_id=b"")
     result.add("approve", suite.token.approve(suite.escrow, quantity * max_price, {"from": wholesaler}))
-    order_id = _open_cfp(suite, wholesaler, result, "cfp", _cfp_params(
-        GOODS, 0, quantity, max_price, FARM, WHOLESALE, SUPPLIER, money, deadline))
+    order_id = _open_cfp(
+        suite,
+        wholesaler,
+        result,
+        "cfp",
+        _cfp_params(GOODS, 0, quantity, max_price, FARM, WHOLESALE, SUPPLIER, money, deadline),
+    )
     prices = [52 * UNIT, 48 * UNIT, 55 * UNIT]
-    _sealed_round(suite, result, order_id,
-                  [(s, p, deadline - 6 * HOUR) for s, p in zip(suppliers, prices, strict=True)], "bid")
+    _sealed_round(
+        suite, result, order_id, [(s, p, deadline - 6 * HOUR) for s, p in zip(suppliers, prices, strict=True)], "bid"
+    )
     progress("3 sealed bids committed and revealed; awarding the best (48.00 per case) and funding escrow")
     award = result.add("award_fund", suite.procurement.awardBest(order_id, {"from": wholesaler}))
     supplier = next(s for s, p in zip(suppliers, prices, strict=True) if p == min(prices))
@@ -185,8 +231,13 @@ def run_lifecycle(
     for leg, (carrier, origin, destination, freight) in enumerate(
         [(carrier1, FARM, CROSS_DOCK, 4 * UNIT), (carrier2, CROSS_DOCK, WHOLESALE, 5 * UNIT)], start=1
     ):
-        cfp_id = _open_cfp(suite, supplier, result, "tender_cfp", _cfp_params(
-            DELIVERY, order_id, quantity, 6 * UNIT, origin, destination, CARRIER, (0, 0, 0, 0), deadline))
+        cfp_id = _open_cfp(
+            suite,
+            supplier,
+            result,
+            "tender_cfp",
+            _cfp_params(DELIVERY, order_id, quantity, 6 * UNIT, origin, destination, CARRIER, (0, 0, 0, 0), deadline),
+        )
         _sealed_round(suite, result, cfp_id, [(carrier, freight, deadline - 2 * HOUR)], "tender_bid")
         result.add("tender_award", suite.procurement.award(cfp_id, carrier, {"from": supplier}))
         progress(f"leg {leg} awarded to carrier {carrier.address[:10]} for {freight * quantity / UNIT:.2f}")
@@ -196,8 +247,7 @@ def run_lifecycle(
     advance_time(2 * HOUR)
     window_end = now()
     evidence = web3.keccak(text=f"evidence-order-{order_id}-reefer-excursion")
-    verdict_tx = submit_verdict(suite, oracles, order_id, twin_id, (window_end - 1800, window_end), deployer,
-                                evidence)
+    verdict_tx = submit_verdict(suite, oracles, order_id, twin_id, (window_end - 1800, window_end), deployer, evidence)
     result.add("verdict_3_of_5", verdict_tx)
     result.verdict_id = bytes(verdict_tx.events["VerdictAccepted"]["verdictId"])
     penalty = verdict_tx.events["VerdictAccepted"]["penalty"]
@@ -211,9 +261,11 @@ def run_lifecycle(
     if "OrderSettled" not in delivery.events:
         raise RuntimeError(f"delivery did not settle order {order_id}: events {list(delivery.events.keys())}")
     settled = delivery.events["OrderSettled"]
-    progress(f"custody: carrier 2 -> wholesaler; delivery accepted, escrow settled: supplier "
-             f"{settled['sellerPayout'] / UNIT:.2f}, carriers {settled['carriersPayout'] / UNIT:.2f}, "
-             f"wholesaler refund {settled['buyerRefund'] / UNIT:.2f}")
+    progress(
+        f"custody: carrier 2 -> wholesaler; delivery accepted, escrow settled: supplier "
+        f"{settled['sellerPayout'] / UNIT:.2f}, carriers {settled['carriersPayout'] / UNIT:.2f}, "
+        f"wholesaler refund {settled['buyerRefund'] / UNIT:.2f}"
+    )
 
     for party in (supplier, carrier1, carrier2, wholesaler):
         if suite.escrow.credit(party) > 0:

@@ -27,8 +27,12 @@ def test_ecrecover_calls_and_log_costs_are_read_from_call_frames() -> None:
         "calls": [
             {"type": "STATICCALL", "to": "0x0000000000000000000000000000000000000001"},
             {"type": "STATICCALL", "to": "0x0000000000000000000000000000000000000002"},
-            {"type": "CALL", "to": "0x9fe4", "logs": [{"topics": [], "data": "0x"}],
-             "calls": [{"type": "STATICCALL", "to": "0x0000000000000000000000000000000000000001"}]},
+            {
+                "type": "CALL",
+                "to": "0x9fe4",
+                "logs": [{"topics": [], "data": "0x"}],
+                "calls": [{"type": "STATICCALL", "to": "0x0000000000000000000000000000000000000001"}],
+            },
         ],
     }
     assert scan_calls(frame) == (2, (375 + 2 * 375 + 8 * 64) + 375)

@@ -43,15 +43,15 @@ def _env() -> dict[str, str]:
 
 
 def _brownie(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["brownie", *args], cwd=ROOT, env=env or _env(), capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(["brownie", *args], cwd=ROOT, env=env or _env(), capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[str]:
     port = _free_port()
-    proc = subprocess.Popen([str(BIN / "anvil"), "--port", str(port), "--chain-id", str(CHAIN_ID), "--silent"],
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "anvil"), "--port", str(port), "--chain-id", str(CHAIN_ID), "--silent"], start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     w3 = Web3(Web3.HTTPProvider(url))
     deadline = time.monotonic() + 20
@@ -111,8 +111,9 @@ def token(node: str, deployer: tuple[str, Path]) -> str:
 
 
 @pytest.fixture(scope="module")
-def deployment(live_network: str, deployer: tuple[str, Path], token: str,
-               tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], subprocess.CompletedProcess[str]]:
+def deployment(
+    live_network: str, deployer: tuple[str, Path], token: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, str], subprocess.CompletedProcess[str]]:
     manifest = tmp_path_factory.mktemp("deploy") / "manifest.json"
     oracles = [Account.create().address for _ in range(3)]
     env = _env() | {
@@ -134,8 +135,7 @@ def test_the_manifest_describes_the_live_deployment(deployment, deployer, token)
     assert manifest["deployer"] == deployer[0]
     assert manifest["token"] == token
     assert "TestStablecoin" not in manifest["contracts"]  # the existing token is used, not a new one
-    assert set(manifest["contracts"]) == {"ParticipantRegistry", "Escrow", "CustodyTwin", "Procurement",
-                                          "VerdictHub"}
+    assert set(manifest["contracts"]) == {"ParticipantRegistry", "Escrow", "CustodyTwin", "Procurement", "VerdictHub"}
 
 
 READER = """
@@ -162,8 +162,14 @@ print(json.dumps({
 
 
 def test_a_second_process_reconnects_from_the_manifest_alone(deployment, node, token) -> None:
-    out = subprocess.run([sys.executable, "-c", READER, str(deployment[0]), node], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60, env=_env())
+    out = subprocess.run(
+        [sys.executable, "-c", READER, str(deployment[0]), node],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+    )
     assert out.returncode == 0, out.stderr
     state = json.loads(out.stdout.strip().splitlines()[-1])
     assert state["threshold"] == 2 and len(state["signers"]) == 3

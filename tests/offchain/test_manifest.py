@@ -18,10 +18,20 @@ def _manifest(**overrides: object) -> DeploymentManifest:
         "deployed_at": 1,
         "token": ADDRESS,
         "contracts": {
-            "Escrow": {"address": ADDRESS, "deploy_block": 3, "deploy_tx": "0x01", "runtime_code_hash": "0x02",
-                       "abi": []},
-            "VerdictHub": {"address": ADDRESS, "deploy_block": 5, "deploy_tx": "0x03",
-                           "runtime_code_hash": "0x04", "abi": []},
+            "Escrow": {
+                "address": ADDRESS,
+                "deploy_block": 3,
+                "deploy_tx": "0x01",
+                "runtime_code_hash": "0x02",
+                "abi": [],
+            },
+            "VerdictHub": {
+                "address": ADDRESS,
+                "deploy_block": 5,
+                "deploy_tx": "0x03",
+                "runtime_code_hash": "0x04",
+                "abi": [],
+            },
         },
     }
     raw.update(overrides)
@@ -36,7 +46,7 @@ def test_round_trip_through_a_file(tmp_path: Path) -> None:
 
 
 def test_missing_file_names_the_path_and_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="no deployment manifest at .*make deploy"):
+    with pytest.raises(ManifestError, match=r"no deployment manifest at .*make deploy"):
         load_manifest(tmp_path / "absent.json")
 
 
@@ -56,9 +66,18 @@ def test_unknown_schema_is_refused(tmp_path: Path) -> None:
 
 def test_non_checksummed_address_is_refused() -> None:
     with pytest.raises(ValueError, match="checksummed"):
-        _manifest(deployer=ADDRESS, contracts={"Escrow": {"address": ADDRESS.lower(), "deploy_block": 1,
-                                                          "deploy_tx": "0x", "runtime_code_hash": "0x",
-                                                          "abi": []}})
+        _manifest(
+            deployer=ADDRESS,
+            contracts={
+                "Escrow": {
+                    "address": ADDRESS.lower(),
+                    "deploy_block": 1,
+                    "deploy_tx": "0x",
+                    "runtime_code_hash": "0x",
+                    "abi": [],
+                }
+            },
+        )
 
 
 def test_unknown_contract_lookup_lists_what_exists() -> None:
