@@ -125,4 +125,6 @@ def plain(value):
         return str(value)
     if isinstance(value, list | tuple):
         return tuple(plain(item) for item in value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
     return value

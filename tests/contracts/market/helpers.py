@@ -76,6 +76,12 @@ def set_next_block_time(timestamp: int) -> None:
     web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
 
 
+def advance_to(timestamp: int) -> None:
+    """Mines an empty block at exactly `timestamp` (anvil rejects brownie's `chain.mine(timestamp=...)`)."""
+    set_next_block_time(timestamp)
+    chain.mine()
+
+
 # ---------------------------------------------------------------------- CFP helpers
 def money_terms(
     deadline: int, per_hour: int = 10 * UNIT, per_excursion: int = 50 * UNIT, cap: int = 300 * UNIT

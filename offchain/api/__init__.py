@@ -1,0 +1,1 @@
+"""Device-ingestion and query API: signed sensor batches in, durable store, queries and a live feed."""

@@ -1,0 +1,492 @@
+"""The durable store: one SQLAlchemy engine, one short transaction per request.
+
+A batch is accepted in a single write transaction (batch row, its readings, the device's continuation
+point, the shipment's latest position), so it is stored entirely or not at all. SQLite runs in WAL mode
+and opens write transactions with BEGIN IMMEDIATE: a deferred transaction that reads before it writes
+would fail with "database is locked" instead of waiting for a concurrent writer. Several API processes
+may share one PostgreSQL database: the device row carries a version, and a batch that loses the race for
+it is re-evaluated against the winner's state.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import Base, Batch, Device, Reading, ShipmentPosition, Verdict
+from .problems import ProblemError
+from .schemas import (
+    BatchIn,
+    BatchResult,
+    DevicePublic,
+    DeviceRegister,
+    PositionPublic,
+    ProblemItem,
+    ReadingPage,
+    ReadingPublic,
+    VerdictIn,
+    VerdictPublic,
+)
+from .signing import SignatureError, batch_hash, canonical_batch_bytes, recover_signer
+from .validation import LastFix, Limits, ViolationCode, check_batch, reading_values
+
+logger = logging.getLogger(__name__)
+
+_WRITE = "asc_write"
+_TITLES = {"implausible": "Implausible readings", "out-of-order": "Readings out of order"}
+_MAX_ATTEMPTS = 5
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class _LostRaceError(Exception):
+    """Another writer changed the device between our read and our write; evaluate again."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    result: BatchResult
+    created: bool
+    readings: list[ReadingPublic]
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" hook below instead of pysqlite's own.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def encode_cursor(ts_ms: int, reading_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{ts_ms}:{reading_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        ts_text, id_text = raw.split(":")
+        return int(ts_text), int(id_text)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ProblemError(
+            422,
+            "malformed",
+            "Malformed request",
+            "cursor is not one returned by this API",
+            [ProblemItem(reading=None, field="cursor", reason=str(exc) or "undecodable")],
+        ) from exc
+
+
+def _reading_public(row: Reading) -> ReadingPublic:
+    return ReadingPublic(
+        id=row.id,
+        shipment_id=row.shipment_id,
+        device_id=row.device_id,
+        batch_seq=row.batch_seq,
+        ts_ms=row.ts_ms,
+        temp_centi_c=row.temp_centi_c,
+        humidity_bp=row.humidity_bp,
+        light_lux=row.light_lux,
+        shock_milli_g=row.shock_milli_g,
+        lat_e7=row.lat_e7,
+        lon_e7=row.lon_e7,
+        received_at_ms=row.received_at_ms,
+    )
+
+
+def _device_public(row: Device) -> DevicePublic:
+    return DevicePublic(
+        device_id=row.device_id,
+        address=row.address,
+        shipments=row.shipments,
+        last_seq=row.last_seq,
+        last_ts_ms=row.last_ts_ms,
+        registered_at_ms=row.registered_at_ms,
+        updated_at_ms=row.updated_at_ms,
+    )
+
+
+def _batch_result(row: Batch) -> BatchResult:
+    return BatchResult(
+        device_id=row.device_id,
+        shipment_id=row.shipment_id,
+        seq=row.seq,
+        batch_hash=row.batch_hash,
+        reading_count=row.reading_count,
+        first_reading_id=row.first_reading_id,
+        last_reading_id=row.last_reading_id,
+        received_at_ms=row.received_at_ms,
+    )
+
+
+def _verdict_public(row: Verdict) -> VerdictPublic:
+    return VerdictPublic.model_validate(row, from_attributes=True)
+
+
+class Store:
+    def __init__(self, url: str, *, max_future_ms: int, max_speed_kmh: int) -> None:
+        parsed = make_url(url)
+        self.display_url = parsed.render_as_string(hide_password=True)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            _sqlite_setup(self.engine)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+        self.max_future_ms = max_future_ms
+        self.max_speed_kmh = max_speed_kmh
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with self._write() as session, session.begin():
+            yield session
+
+    # ---------------------------------------------------------------- devices
+
+    def register_device(self, device_id: str, body: DeviceRegister) -> tuple[DevicePublic, bool]:
+        """Create or update (key rotation, new shipments); the device's sequence state is kept."""
+        stamp = now_ms()
+        shipments = sorted(set(body.shipments)) if body.shipments is not None else None
+        for _ in range(_MAX_ATTEMPTS):
+            try:
+                with self._writing() as session:
+                    device = session.get(Device, device_id)
+                    created = device is None
+                    if device is None:
+                        device = Device(device_id=device_id, registered_at_ms=stamp, version=0)
+                        session.add(device)
+                    device.address = body.address
+                    device.shipments = shipments
+                    device.updated_at_ms = stamp
+                    session.flush()
+                    return _device_public(device), created
+            except IntegrityError:
+                continue  # a concurrent registration of the same id won; update it instead
+        raise RuntimeError(f"device {device_id} could not be registered after {_MAX_ATTEMPTS} attempts")
+
+    def get_device(self, device_id: str) -> DevicePublic | None:
+        with self._read() as session:
+            device = session.get(Device, device_id)
+            return _device_public(device) if device else None
+
+    def list_devices(self) -> list[DevicePublic]:
+        with self._read() as session:
+            rows = session.scalars(select(Device).order_by(Device.device_id))
+            return [_device_public(row) for row in rows]
+
+    # -------------------------------------------------------------- ingestion
+
+    def ingest(self, batch: BatchIn) -> Accepted:
+        readings = [reading.model_dump() for reading in batch.readings]
+        canonical = canonical_batch_bytes(batch.device_id, batch.shipment_id, batch.seq, readings)
+        content_hash = batch_hash(canonical)
+        try:
+            signer = recover_signer(canonical, batch.signature)
+        except SignatureError as exc:
+            raise ProblemError(
+                401,
+                "bad-signature",
+                "Forged batch",
+                str(exc),
+                [ProblemItem(reading=None, field="signature", reason=str(exc))],
+            ) from exc
+        for _ in range(_MAX_ATTEMPTS):
+            try:
+                with self._writing() as session:
+                    return self._ingest_once(session, batch, content_hash, signer)
+            except (_LostRaceError, IntegrityError):
+                logger.info(
+                    "batch %s/%d lost a race with another writer; re-evaluating", batch.device_id, batch.seq
+                )
+        raise ProblemError(
+            503, "contention", "Busy", f"device {batch.device_id} is being written by others; retry"
+        )
+
+    def _ingest_once(self, session: Session, batch: BatchIn, content_hash: str, signer: str) -> Accepted:
+        device = session.get(Device, batch.device_id)
+        if device is None:
+            raise ProblemError(
+                401,
+                "unknown-device",
+                "Unknown device",
+                f"device {batch.device_id} is not registered",
+                [ProblemItem(reading=None, field="device_id", reason="not registered")],
+            )
+        if signer.lower() != device.address.lower():
+            raise ProblemError(
+                401,
+                "bad-signature",
+                "Forged batch",
+                f"batch is signed by {signer}, not by the key registered for device {batch.device_id}",
+                [ProblemItem(reading=None, field="signature", reason="signer is not the device's key")],
+            )
+        if device.shipments is not None and batch.shipment_id not in device.shipments:
+            raise ProblemError(
+                403,
+                "shipment-not-allowed",
+                "Device not allowed for shipment",
+                f"device {batch.device_id} may not report for shipment {batch.shipment_id}",
+                [ProblemItem(reading=None, field="shipment_id", reason="not among the device's shipments")],
+            )
+        existing = session.scalar(
+            select(Batch).where(Batch.device_id == batch.device_id, Batch.seq == batch.seq)
+        )
+        if existing is not None:
+            if existing.batch_hash == content_hash:
+                return Accepted(_batch_result(existing), created=False, readings=[])
+            raise ProblemError(
+                409,
+                "duplicate-seq",
+                "Sequence number already used",
+                f"device {batch.device_id} already has a different batch with seq {batch.seq}",
+                [ProblemItem(reading=None, field="seq", reason=f"used by batch {existing.batch_hash}")],
+            )
+        if device.last_seq is not None and batch.seq <= device.last_seq:
+            raise ProblemError(
+                409,
+                "stale-seq",
+                "Sequence number not increasing",
+                f"seq {batch.seq} is not after the device's last accepted seq {device.last_seq}",
+                [ProblemItem(reading=None, field="seq", reason=f"must be > {device.last_seq}")],
+            )
+        self._check_readings(session, device, batch)
+        return self._insert(session, device, batch, content_hash, signer)
+
+    def _check_readings(self, session: Session, device: Device, batch: BatchIn) -> None:
+        last: LastFix | None = None
+        stored: dict[int, tuple[int, ...]] = {}
+        if device.last_ts_ms is not None:
+            last = LastFix(device.last_ts_ms, device.last_lat_e7 or 0, device.last_lon_e7 or 0)
+            past = sorted({r.ts_ms for r in batch.readings if r.ts_ms <= device.last_ts_ms})
+            if past:
+                rows = session.scalars(
+                    select(Reading).where(Reading.device_id == device.device_id, Reading.ts_ms.in_(past))
+                )
+                stored = {row.ts_ms: reading_values(row) for row in rows}  # type: ignore[arg-type]
+        limits = Limits(now_ms(), self.max_future_ms, self.max_speed_kmh)
+        violations = check_batch(batch.readings, last, stored, limits)
+        if not violations:
+            return
+        codes = {violation.code for violation in violations}
+        items = [
+            ProblemItem(
+                reading=v.reading, field=f"readings.{v.reading}.{v.field}", reason=f"{v.code}: {v.reason}"
+            )
+            for v in violations
+        ]
+        if codes == {ViolationCode.DUPLICATE_READING}:
+            status, slug, title = 409, "duplicate-reading", "Readings already accepted"
+        elif len(codes) == 1:
+            slug = str(next(iter(codes))).replace("_", "-")
+            status, title = (
+                422,
+                {"implausible": "Implausible readings", "out-of-order": "Readings out of order"}[slug],
+            )
+        else:
+            status, slug, title = 422, "rejected-readings", "Readings rejected"
+        raise ProblemError(
+            status, slug, title, f"{len(items)} violation(s) in {len(batch.readings)} reading(s)", items
+        )
+
+    def _insert(
+        self, session: Session, device: Device, batch: BatchIn, content_hash: str, signer: str
+    ) -> Accepted:
+        stamp = now_ms()
+        row = Batch(
+            device_id=batch.device_id,
+            seq=batch.seq,
+            shipment_id=batch.shipment_id,
+            batch_hash=content_hash,
+            signature=batch.signature,
+            signer=signer,
+            reading_count=len(batch.readings),
+            first_reading_id=0,
+            last_reading_id=0,
+            received_at_ms=stamp,
+        )
+        session.add(row)
+        session.flush()
+        values = [
+            {
+                "batch_id": row.id,
+                "shipment_id": batch.shipment_id,
+                "device_id": batch.device_id,
+                "batch_seq": batch.seq,
+                "received_at_ms": stamp,
+                **reading.model_dump(),
+            }
+            for reading in batch.readings
+        ]
+        ids = list(
+            session.scalars(insert(Reading).returning(Reading.id, sort_by_parameter_order=True), values)
+        )
+        row.first_reading_id, row.last_reading_id = ids[0], ids[-1]
+        last = batch.readings[-1]
+        bumped = session.execute(
+            update(Device)
+            .where(Device.device_id == device.device_id, Device.version == device.version)
+            .values(
+                last_seq=batch.seq,
+                last_ts_ms=last.ts_ms,
+                last_lat_e7=last.lat_e7,
+                last_lon_e7=last.lon_e7,
+                version=device.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if bumped.rowcount != 1:  # type: ignore[attr-defined]
+            raise _LostRaceError()
+        position = session.get(ShipmentPosition, batch.shipment_id)
+        if position is None:
+            session.add(
+                ShipmentPosition(
+                    shipment_id=batch.shipment_id,
+                    device_id=batch.device_id,
+                    reading_id=ids[-1],
+                    ts_ms=last.ts_ms,
+                    lat_e7=last.lat_e7,
+                    lon_e7=last.lon_e7,
+                )
+            )
+        elif last.ts_ms > position.ts_ms:
+            position.device_id, position.reading_id = batch.device_id, ids[-1]
+            position.ts_ms, position.lat_e7, position.lon_e7 = last.ts_ms, last.lat_e7, last.lon_e7
+        session.flush()
+        published = [
+            ReadingPublic.model_validate({**value, "id": reading_id})
+            for reading_id, value in zip(ids, values, strict=True)
+        ]
+        return Accepted(_batch_result(row), created=True, readings=published)
+
+    # ---------------------------------------------------------------- queries
+
+    def readings_page(
+        self,
+        shipment_id: str,
+        *,
+        from_ms: int | None,
+        to_ms: int | None,
+        cursor: str | None,
+        limit: int,
+    ) -> ReadingPage:
+        query = select(Reading).where(Reading.shipment_id == shipment_id)
+        if from_ms is not None:
+            query = query.where(Reading.ts_ms >= from_ms)
+        if to_ms is not None:
+            query = query.where(Reading.ts_ms < to_ms)
+        if cursor is not None:
+            after_ts, after_id = decode_cursor(cursor)
+            query = query.where(
+                (Reading.ts_ms > after_ts) | ((Reading.ts_ms == after_ts) & (Reading.id > after_id))
+            )
+        query = query.order_by(Reading.ts_ms, Reading.id).limit(limit + 1)
+        with self._read() as session:
+            rows = list(session.scalars(query))
+        items = [_reading_public(row) for row in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].ts_ms, items[-1].id) if len(rows) > limit else None
+        return ReadingPage(items=items, next_cursor=next_cursor)
+
+    def readings_after(self, after_id: int, shipment_id: str | None, limit: int) -> list[ReadingPublic]:
+        query = select(Reading).where(Reading.id > after_id)
+        if shipment_id is not None:
+            query = query.where(Reading.shipment_id == shipment_id)
+        with self._read() as session:
+            rows = session.scalars(query.order_by(Reading.id).limit(limit))
+            return [_reading_public(row) for row in rows]
+
+    def position(self, shipment_id: str) -> PositionPublic | None:
+        with self._read() as session:
+            row = session.get(ShipmentPosition, shipment_id)
+            return PositionPublic.model_validate(row, from_attributes=True) if row else None
+
+    def positions(self) -> list[PositionPublic]:
+        with self._read() as session:
+            rows = session.scalars(select(ShipmentPosition).order_by(ShipmentPosition.shipment_id))
+            return [PositionPublic.model_validate(row, from_attributes=True) for row in rows]
+
+    # --------------------------------------------------------------- verdicts
+
+    def record_verdict(self, body: VerdictIn) -> tuple[VerdictPublic, bool]:
+        """Idempotent on verdict_id: every oracle node may post the same accepted verdict."""
+        for _ in range(_MAX_ATTEMPTS):
+            try:
+                with self._writing() as session:
+                    row = session.get(Verdict, body.verdict_id)
+                    if row is None:
+                        row = Verdict(**body.model_dump(mode="json"), received_at_ms=now_ms())
+                        session.add(row)
+                        session.flush()
+                        return _verdict_public(row), True
+                    stored = _verdict_public(row).model_dump(mode="json", exclude={"received_at_ms"})
+                    if stored != body.model_dump(mode="json"):
+                        differing = sorted(
+                            k for k, v in body.model_dump(mode="json").items() if stored[k] != v
+                        )
+                        raise ProblemError(
+                            409,
+                            "verdict-conflict",
+                            "Verdict id already used",
+                            f"verdict {body.verdict_id} was recorded with different content",
+                            [
+                                ProblemItem(reading=None, field=k, reason="differs from the recorded verdict")
+                                for k in differing
+                            ],
+                        )
+                    return _verdict_public(row), False
+            except IntegrityError:
+                continue  # another node recorded it first; compare against theirs
+        raise RuntimeError(f"verdict {body.verdict_id} could not be recorded after {_MAX_ATTEMPTS} attempts")
+
+    def list_verdicts(self, shipment_id: str | None, limit: int) -> list[VerdictPublic]:
+        query = select(Verdict)
+        if shipment_id is not None:
+            query = query.where(Verdict.shipment_id == shipment_id)
+        with self._read() as session:
+            rows = session.scalars(query.order_by(Verdict.received_at_ms, Verdict.verdict_id).limit(limit))
+            return [_verdict_public(row) for row in rows]
+
+
+def open_store(url: str, *, max_future_ms: int, max_speed_kmh: int) -> Store:
+    store = Store(url, max_future_ms=max_future_ms, max_speed_kmh=max_speed_kmh)
+    store.create_schema()
+    logger.info("store ready at %s", store.display_url)
+    return store
+
+
+__all__: Sequence[str] = ("Accepted", "Store", "decode_cursor", "encode_cursor", "now_ms", "open_store")

@@ -1,0 +1,139 @@
+"""IsolationForest over short multivariate windows, fitted on the stream's own warm-up prefix.
+
+The first ``warmup_rows`` rows of a stream are collected (scored 0: nothing to compare with yet) and
+the forest is fitted on their windows only, so no row is ever judged by a model that has seen it or
+anything after it. Each later row is scored by the isolation score ``s = 2^(-E[h]/c(n))`` of the window
+ending at it; ``s`` above the fixed ``iforest_score_threshold`` is anomalous.
+
+Checkpoints hold the warm-up rows, not a pickled model: restoring refits the forest with the same seed,
+which reproduces it exactly (same data, same seed, same scikit-learn) without unpickling anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.ensemble import IsolationForest
+
+from oracles.detect.baseline import BatchScores, DetectorInputError, FloatArray, gate_alerts, severity_array
+from oracles.settings import DetectSettings
+
+# Robust per-column scale: IQR / 1.349 is the standard deviation for Gaussian data.
+IQR_TO_SIGMA = 1.349
+
+
+def window_features(rows: FloatArray, window: int) -> FloatArray:
+    """Features of each complete window of ``rows`` (rows x columns): per column the window mean and the
+    change across the window. Few features per column keep the forest's random splits on the signals
+    that matter, so an isolated window scores clearly above the normal 0.5."""
+    views = sliding_window_view(rows, window, axis=0)  # (n - window + 1, columns, window)
+    return np.concatenate([views.mean(axis=2), views[:, :, -1] - views[:, :, 0]], axis=1)
+
+
+class WindowIsolationForest:
+    """Streaming IsolationForest detector over all columns of one stream."""
+
+    name = "isolation_forest"
+    STATE_VERSION = 1
+
+    def __init__(
+        self, columns: Sequence[str], settings: DetectSettings, warmup_rows: int | None = None
+    ) -> None:
+        if not columns:
+            raise DetectorInputError("isolation forest needs at least one column")
+        self.columns = tuple(columns)
+        self._window = settings.iforest_window
+        self._warmup = warmup_rows if warmup_rows is not None else settings.iforest_warmup_rows
+        if self._warmup < self._window + 8:
+            raise DetectorInputError(
+                f"warm-up of {self._warmup} rows is too short for windows of {self._window} rows"
+            )
+        self._trees = settings.iforest_trees
+        self._seed = settings.iforest_seed
+        self._threshold = settings.iforest_score_threshold
+        self._refractory = settings.refractory_rows
+        self._warmup_rows: list[list[float]] = []
+        self._tail: FloatArray = np.empty((0, len(self.columns)), dtype=np.float64)
+        self._forest: IsolationForest | None = None
+        self._center: FloatArray = np.zeros(len(self.columns))
+        self._scale: FloatArray = np.ones(len(self.columns))
+        self._cooldown = 0
+
+    @property
+    def fitted(self) -> bool:
+        return self._forest is not None
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    def _fit(self) -> None:
+        data = np.asarray(self._warmup_rows, dtype=np.float64)
+        self._center = np.median(data, axis=0)
+        q75, q25 = np.percentile(data, [75, 25], axis=0)
+        spread = np.maximum((q75 - q25) / IQR_TO_SIGMA, data.std(axis=0))
+        self._scale = np.where(spread > 0, spread, 1.0)
+        features = window_features((data - self._center) / self._scale, self._window)
+        forest = IsolationForest(n_estimators=self._trees, random_state=self._seed)
+        forest.fit(features)
+        self._forest = forest
+
+    def score_batch(self, rows: Sequence[Sequence[float]] | FloatArray) -> BatchScores:
+        """Score consecutive rows (rows x columns) in order, fitting the forest when warm-up completes."""
+        batch = np.asarray(rows, dtype=np.float64)
+        if batch.ndim != 2 or batch.shape[1] != len(self.columns):
+            raise DetectorInputError(f"expected rows x {len(self.columns)} columns, got shape {batch.shape}")
+        if not np.all(np.isfinite(batch)):
+            bad = int(np.flatnonzero(~np.all(np.isfinite(batch), axis=1))[0])
+            raise DetectorInputError(f"row {bad} of the batch has a value that is not finite")
+        statistic = np.zeros(batch.shape[0], dtype=np.float64)
+        start = 0
+        if self._forest is None:
+            take = min(batch.shape[0], self._warmup - len(self._warmup_rows))
+            self._warmup_rows.extend(batch[:take].tolist())
+            start = take
+            if len(self._warmup_rows) == self._warmup:
+                self._fit()
+                keep = self._warmup_rows[len(self._warmup_rows) - (self._window - 1) :]
+                self._tail = np.asarray(keep, dtype=np.float64).reshape(-1, len(self.columns))
+        if self._forest is not None and start < batch.shape[0]:
+            rest = batch[start:]
+            joined = np.concatenate([self._tail, rest]) if self._window > 1 else rest
+            features = window_features((joined - self._center) / self._scale, self._window)
+            statistic[start:] = -self._forest.score_samples(features)
+            self._tail = joined[joined.shape[0] - (self._window - 1) :] if self._window > 1 else joined[:0]
+        exceeds = statistic >= self._threshold
+        alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
+        # Severity is measured from the normal level 0.5 so that 0.5 in maps to 0 and the threshold to 0.5.
+        excess = np.maximum(statistic - 0.5, 0.0)
+        return BatchScores(
+            statistic=statistic, value=severity_array(excess, self._threshold - 0.5), alert=alert
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.STATE_VERSION,
+            "columns": list(self.columns),
+            "warmup_rows": self._warmup_rows,
+            "tail": self._tail.tolist(),
+            "cooldown": self._cooldown,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != self.STATE_VERSION:
+            raise DetectorInputError(f"unsupported isolation forest state version {state.get('version')!r}")
+        if tuple(state.get("columns", ())) != self.columns:
+            raise DetectorInputError("isolation forest state is for other columns")
+        warmup = [list(map(float, row)) for row in state["warmup_rows"]]
+        if len(warmup) > self._warmup or any(len(row) != len(self.columns) for row in warmup):
+            raise DetectorInputError("isolation forest warm-up state is malformed")
+        self._warmup_rows = warmup
+        self._forest = None
+        if len(warmup) == self._warmup:
+            self._fit()
+        tail = np.asarray(state["tail"], dtype=np.float64).reshape(-1, len(self.columns))
+        self._tail = tail
+        self._cooldown = int(state["cooldown"])

@@ -1,0 +1,234 @@
+"""SLA rules from an order's terms, evaluated reading by reading (or batch by batch, same results).
+
+Rules (each one an independent ``Score`` per reading, alerting once per episode):
+
+* ``temperature`` / ``humidity``: out of the agreed range for longer than the grace period;
+* ``shock``: a shock above the limit (every such reading is its own event);
+* ``route``: farther from the planned corridor's centre line than half the corridor width;
+* ``late_arrival``: the arrival forecast (route metres left / average progress speed over the recent
+  window, times a safety factor) falls after the delivery deadline -- raised before the deadline passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from oracles.detect.baseline import BatchScores, BoolArray, DetectorInputError, FloatArray, severity_array
+from oracles.detect.geo import Polyline
+from oracles.detect.types import Detection, Reading, Score
+from oracles.settings import DetectSettings
+
+RULES = ("temperature", "humidity", "shock", "route", "late_arrival")
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTerms:
+    """An order's monitoring terms, in the fixed-point units the contracts use."""
+
+    temp_min_centi_c: int
+    temp_max_centi_c: int
+    humidity_min_bp: int
+    humidity_max_bp: int
+    shock_limit_milli_g: int
+    excursion_grace_s: int
+    corridor: tuple[tuple[int, int], ...]  # planned route vertices (lat_e6, lon_e6)
+    corridor_width_m: int
+    delivery_deadline_s: int  # unix seconds
+
+    def __post_init__(self) -> None:
+        if self.temp_min_centi_c > self.temp_max_centi_c:
+            raise ValueError("temp_min_centi_c exceeds temp_max_centi_c")
+        if not 0 <= self.humidity_min_bp <= self.humidity_max_bp <= 10_000:
+            raise ValueError("humidity bounds must satisfy 0 <= min <= max <= 10000 bp")
+        if self.shock_limit_milli_g <= 0:
+            raise ValueError("shock_limit_milli_g must be positive")
+        if self.excursion_grace_s < 0:
+            raise ValueError("excursion_grace_s must not be negative")
+        if len(self.corridor) < 2:
+            raise ValueError("corridor needs at least two vertices")
+        if self.corridor_width_m <= 0:
+            raise ValueError("corridor_width_m must be positive")
+
+
+class _Excursion:
+    """Grace-period tracking for one range rule; state is the start of the current excursion."""
+
+    def __init__(self) -> None:
+        self.start_s: int | None = None
+        self.breached = False
+
+    def run(self, t: FloatArray, out: BoolArray, grace_s: int) -> tuple[FloatArray, BoolArray, BoolArray]:
+        """Returns (seconds out of range, breach, alert) per row."""
+        prev_out = np.concatenate([[self.start_s is not None], out[:-1]])
+        starts = out & ~prev_out
+        carried = -np.inf if self.start_s is None else float(self.start_s)
+        run_start = np.maximum.accumulate(np.where(starts, t, -np.inf))
+        run_start = np.maximum(run_start, carried) if self.start_s is not None else run_start
+        # A new run after the carried one must not inherit the carried start.
+        duration = np.where(out, t - run_start, 0.0)
+        breach = out & (duration > grace_s)
+        prev_breach = np.concatenate([[self.breached], breach[:-1]])
+        alert = breach & ~(prev_breach & prev_out)
+        if out.shape[0]:
+            self.start_s = int(run_start[-1]) if out[-1] else None
+            self.breached = bool(breach[-1])
+        return duration, breach, alert
+
+
+class SlaMonitor:
+    """Streaming SLA rules for one shipment; deterministic and checkpointable (O(speed window) state)."""
+
+    name = "sla"
+    STATE_VERSION = 1
+
+    def __init__(self, terms: SlaTerms, settings: DetectSettings) -> None:
+        self.terms = terms
+        self._route = Polyline([(lat / 1e6, lon / 1e6) for lat, lon in terms.corridor])
+        self._speed_window_s = settings.eta_speed_window_s
+        self._min_speed = settings.eta_min_speed_mps
+        self._safety = settings.eta_safety_factor
+        self._temp = _Excursion()
+        self._humidity = _Excursion()
+        self._off_route = False
+        self._late = False
+        self._last_s: int | None = None
+        self._progress: list[tuple[int, float]] = []  # (timestamp_s, remaining_m) inside the speed window
+
+    def score(self, reading: Reading) -> list[Score]:
+        """Score one reading; returns one Score per rule."""
+        batch = self.score_batch([reading])
+        return [
+            Score(self.name, rule, float(s.value[0]), float(s.statistic[0]), bool(s.alert[0]))
+            for rule, s in batch.items()
+        ]
+
+    def score_batch(self, readings: Sequence[Reading]) -> dict[str, BatchScores]:
+        """Score readings in time order; each reading sees only itself and earlier readings."""
+        if not readings:
+            return {
+                rule: BatchScores(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.bool_)) for rule in RULES
+            }
+        t = np.fromiter((r.timestamp_s for r in readings), dtype=np.float64, count=len(readings))
+        previous = -np.inf if self._last_s is None else self._last_s
+        if np.any(np.diff(np.concatenate([[previous], t])) < 0):
+            raise DetectorInputError("readings must be in non-decreasing timestamp order")
+        terms = self.terms
+        temp = np.fromiter((r.temp_centi_c for r in readings), dtype=np.float64, count=len(readings))
+        hum = np.fromiter((r.humidity_bp for r in readings), dtype=np.float64, count=len(readings))
+        shock = np.fromiter((r.shock_milli_g for r in readings), dtype=np.float64, count=len(readings))
+        lat = np.fromiter((r.lat_e6 for r in readings), dtype=np.float64, count=len(readings)) / 1e6
+        lon = np.fromiter((r.lon_e6 for r in readings), dtype=np.float64, count=len(readings)) / 1e6
+
+        grace = terms.excursion_grace_s
+        out_t = (temp < terms.temp_min_centi_c) | (temp > terms.temp_max_centi_c)
+        dur_t, _, alert_t = self._temp.run(t, out_t, grace)
+        out_h = (hum < terms.humidity_min_bp) | (hum > terms.humidity_max_bp)
+        dur_h, _, alert_h = self._humidity.run(t, out_h, grace)
+        # With zero grace any time out of range breaches: count the excursion from one second.
+        grace_scale = max(grace, 1)
+
+        over = shock > terms.shock_limit_milli_g
+
+        position = self._route.locate(lat, lon)
+        half_width = terms.corridor_width_m / 2
+        off = position.off_route_m > half_width
+        prev_off = np.concatenate([[self._off_route], off[:-1]])
+        alert_route = off & ~prev_off
+        self._off_route = bool(off[-1])
+
+        late_stat, late_value, alert_late = self._forecast(t, position.remaining_m, half_width)
+        self._last_s = int(t[-1])
+        return {
+            "temperature": BatchScores(dur_t, severity_array(dur_t, grace_scale), alert_t),
+            "humidity": BatchScores(dur_h, severity_array(dur_h, grace_scale), alert_h),
+            "shock": BatchScores(shock, severity_array(shock, terms.shock_limit_milli_g), over),
+            "route": BatchScores(
+                position.off_route_m, severity_array(position.off_route_m, half_width), alert_route
+            ),
+            "late_arrival": BatchScores(late_stat, late_value, alert_late),
+        }
+
+    def _forecast(
+        self, t: FloatArray, remaining: FloatArray, arrived_within_m: float
+    ) -> tuple[FloatArray, FloatArray, BoolArray]:
+        """Forecast lateness per reading: (forecast arrival - deadline) seconds, severity, alert."""
+        hist_t = np.array([p[0] for p in self._progress], dtype=np.float64)
+        hist_r = np.array([p[1] for p in self._progress], dtype=np.float64)
+        all_t = np.concatenate([hist_t, t])
+        all_r = np.concatenate([hist_r, remaining])
+        # The reference point is the oldest reading inside the speed window before each reading.
+        ref = np.searchsorted(all_t, t - self._speed_window_s, side="left")
+        elapsed = t - all_t[ref]
+        progress = all_r[ref] - remaining
+        with np.errstate(invalid="ignore", divide="ignore"):
+            speed = np.where(elapsed > 0, progress / elapsed, 0.0)
+        deadline = float(self.terms.delivery_deadline_s)
+        arrived = remaining <= arrived_within_m
+        moving = speed >= self._min_speed
+        past_deadline = t > deadline
+        travel = remaining / np.where(moving, speed, 1.0) * self._safety  # meaningful only where moving
+        time_left = deadline - t
+        # A stopped truck gets no forecast (a rest stop is not lateness) until the deadline itself passes.
+        late = ~arrived & (past_deadline | (moving & (t + travel > deadline)))
+        statistic = np.where(
+            arrived, 0.0, np.where(moving, t + travel - deadline, np.where(past_deadline, t - deadline, 0.0))
+        )
+        ratio = np.where(moving & (time_left > 0), travel / np.where(time_left > 0, time_left, 1.0), 0.0)
+        value = np.where(arrived, 0.0, np.where(past_deadline, 1.0, ratio / (1.0 + ratio)))
+        prev_late = np.concatenate([[self._late], late[:-1]])
+        alert = late & ~prev_late
+        self._late = bool(late[-1])
+        keep_from = np.searchsorted(all_t, all_t[-1] - self._speed_window_s, side="left")
+        self._progress = [
+            (int(a), float(b)) for a, b in zip(all_t[keep_from:], all_r[keep_from:], strict=True)
+        ]
+        return statistic, value, alert
+
+    def detections(self, readings: Sequence[Reading], scores: dict[str, BatchScores]) -> list[Detection]:
+        """Explainable detections for the alerting rows of a scored batch."""
+        units = {
+            "temperature": "s out of range",
+            "humidity": "s out of range",
+            "shock": "milli-g",
+            "route": "m from corridor centre line",
+            "late_arrival": "s forecast past deadline",
+        }
+        found: list[Detection] = []
+        for rule, batch in scores.items():
+            for row in np.flatnonzero(batch.alert):
+                found.append(
+                    Detection(
+                        detector=self.name,
+                        signal=rule,
+                        timestamp_s=readings[int(row)].timestamp_s,
+                        value=float(batch.value[row]),
+                        statistic=float(batch.statistic[row]),
+                        reason=f"{rule}: {batch.statistic[row]:.0f} {units[rule]}",
+                    )
+                )
+        return sorted(found, key=lambda d: (d.timestamp_s, d.signal))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.STATE_VERSION,
+            "temp": [self._temp.start_s, self._temp.breached],
+            "humidity": [self._humidity.start_s, self._humidity.breached],
+            "off_route": self._off_route,
+            "late": self._late,
+            "last_s": self._last_s,
+            "progress": [list(p) for p in self._progress],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != self.STATE_VERSION:
+            raise DetectorInputError(f"unsupported SLA state version {state.get('version')!r}")
+        self._temp.start_s, self._temp.breached = state["temp"][0], bool(state["temp"][1])
+        self._humidity.start_s, self._humidity.breached = state["humidity"][0], bool(state["humidity"][1])
+        self._off_route = bool(state["off_route"])
+        self._late = bool(state["late"])
+        self._last_s = state["last_s"]
+        self._progress = [(int(a), float(b)) for a, b in state["progress"]]

@@ -1,0 +1,317 @@
+"""Evaluate the streaming detector on labelled data in NAB layout.
+
+    python -m oracles.evaluate DATA_DIR [--json] [--results-dir OUT] [--isolation-forest]
+
+DATA_DIR holds CSV files (a ``timestamp`` column and numeric columns) in sub-folders and, at its root,
+``combined_windows.json`` mapping each file's relative path to its inclusive anomaly windows. Every file
+listed there is replayed row by row through a fresh ``StreamDetector`` (no look-ahead; thresholds from
+``DetectSettings``, never fitted here) and scored with NAB's scorer, event-level precision/recall/F1,
+detection delay and row-level F1. ``--results-dir`` writes NAB results files so NAB's own scorer can
+re-check the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oracles.detect.baseline import DetectorInputError, FloatArray
+from oracles.detect.ensemble import StreamDetector
+from oracles.nab_scoring import (
+    PROFILES,
+    FileScore,
+    event_metrics,
+    f1_score,
+    normalised_total,
+    point_metrics,
+    probationary_length,
+    score_file,
+    window_row_ranges,
+)
+from oracles.settings import DetectSettings
+
+logger = logging.getLogger("oracles.evaluate")
+
+WINDOWS_FILE = "combined_windows.json"
+# Rows per batch fed to the detector: the streaming state is carried between batches exactly.
+REPLAY_BATCH = 4096
+
+
+class EvaluationInputError(ValueError):
+    """The data folder is not in NAB layout or a file cannot be read as numeric sensor data."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledFile:
+    relative_path: str
+    timestamps: list[datetime]
+    columns: list[str]
+    values: FloatArray
+    windows: list[tuple[int, int]]
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise EvaluationInputError(f"window timestamp {text!r} is not ISO formatted") from exc
+
+
+def load_windows(data_dir: Path) -> dict[str, list[tuple[datetime, datetime]]]:
+    path = data_dir / WINDOWS_FILE
+    if not path.is_file():
+        raise EvaluationInputError(f"{path} not found: DATA_DIR must hold {WINDOWS_FILE} at its root")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise EvaluationInputError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise EvaluationInputError(f"{path} must map relative paths to lists of windows")
+    windows: dict[str, list[tuple[datetime, datetime]]] = {}
+    for relative, pairs in raw.items():
+        if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise EvaluationInputError(f"{path}: windows of {relative!r} must be [[start, end], ...]")
+        windows[relative] = sorted((_parse_time(start), _parse_time(end)) for start, end in pairs)
+    return windows
+
+
+def load_file(data_dir: Path, relative: str, windows: list[tuple[datetime, datetime]]) -> LabelledFile:
+    path = data_dir / relative
+    if not path.is_file():
+        raise EvaluationInputError(f"{relative} is labelled in {WINDOWS_FILE} but {path} does not exist")
+    frame = pd.read_csv(path)
+    if "timestamp" not in frame.columns:
+        raise EvaluationInputError(f"{relative}: no 'timestamp' column (columns: {list(frame.columns)})")
+    columns = [c for c in frame.columns if c != "timestamp"]
+    if not columns:
+        raise EvaluationInputError(f"{relative}: no numeric column besides 'timestamp'")
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            raise EvaluationInputError(f"{relative}: column {column!r} is not numeric")
+    values = frame[columns].to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        row = int(np.flatnonzero(~np.all(np.isfinite(values), axis=1))[0])
+        raise EvaluationInputError(f"{relative}: data row {row + 1} has a missing or non-finite value")
+    try:
+        stamps = [datetime.fromisoformat(str(t).strip()) for t in frame["timestamp"]]
+    except ValueError as exc:
+        raise EvaluationInputError(f"{relative}: unparseable timestamp: {exc}") from exc
+    try:
+        ranges = window_row_ranges(stamps, windows)
+    except ValueError as exc:
+        raise EvaluationInputError(f"{relative}: {exc}") from exc
+    return LabelledFile(relative, stamps, columns, values, ranges)
+
+
+def replay(
+    file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool
+) -> tuple[FloatArray, FloatArray]:
+    """Stream the file through a fresh detector; returns (anomaly_score, row state value) per row."""
+    # The forest learns on the rows NAB does not score, as NAB's own detectors do with the probation period.
+    warmup = max(math.ceil(probationary_length(len(file.timestamps), settings.nab_probation_percent)), 1)
+    forest = use_isolation_forest and warmup >= settings.iforest_window + 8
+    if use_isolation_forest and not forest:
+        logger.warning("%s: too short for the isolation forest warm-up; baseline only", file.relative_path)
+    detector = StreamDetector(file.columns, settings, use_isolation_forest=forest, warmup_rows=warmup)
+    scores = np.empty(file.values.shape[0])
+    state = np.empty(file.values.shape[0])
+    for start in range(0, file.values.shape[0], REPLAY_BATCH):
+        result = detector.score_batch(file.values[start : start + REPLAY_BATCH])
+        scores[start : start + result.anomaly_score.shape[0]] = result.anomaly_score
+        state[start : start + result.value.shape[0]] = result.value
+    return scores, state
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def evaluate_file(
+    file: LabelledFile, scores: FloatArray, state: FloatArray, settings: DetectSettings
+) -> dict[str, Any]:
+    detections = [bool(s >= settings.detection_threshold) for s in scores]
+    flagged = [bool(v >= settings.detection_threshold) for v in state]
+    nab = {p.name: score_file(detections, file.windows, p, settings.nab_probation_percent) for p in PROFILES}
+    events = event_metrics(detections, file.windows, file.timestamps, settings.nab_probation_percent)
+    points = point_metrics(flagged, file.windows, settings.nab_probation_percent)
+    return {
+        "file": file.relative_path,
+        "rows": len(detections),
+        "nab": {name: s.normalised for name, s in nab.items()},
+        "nab_raw": {name: s.raw for name, s in nab.items()},
+        "_nab_scores": nab,
+        "windows": events.windows,
+        "detected_windows": events.detected_windows,
+        "alarm_events": events.alarm_events,
+        "false_alarm_events": events.false_alarm_events,
+        "precision": events.precision,
+        "recall": events.recall,
+        "f1": f1_score(events.precision, events.recall),
+        "mean_delay_rows": _mean(events.delays_rows),
+        "mean_delay_s": _mean(events.delays_s),
+        "_delays_rows": events.delays_rows,
+        "_delays_s": events.delays_s,
+        "point": {"tp": points.true_positive, "fp": points.false_positive, "fn": points.false_negative},
+        "point_f1": f1_score(points.precision, points.recall),
+    }
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    windows = sum(r["windows"] for r in rows)
+    detected = sum(r["detected_windows"] for r in rows)
+    events = sum(r["alarm_events"] for r in rows)
+    false_events = sum(r["false_alarm_events"] for r in rows)
+    precision = None if events == 0 else (events - false_events) / events
+    recall = None if windows == 0 else detected / windows
+    tp = sum(r["point"]["tp"] for r in rows)
+    fp = sum(r["point"]["fp"] for r in rows)
+    fn = sum(r["point"]["fn"] for r in rows)
+    nab: dict[str, float | None] = {}
+    for profile in PROFILES:
+        per_file: list[FileScore] = [r["_nab_scores"][profile.name] for r in rows]
+        nab[profile.name] = normalised_total(per_file)
+    return {
+        "files": len(rows),
+        "rows": sum(r["rows"] for r in rows),
+        "nab": nab,
+        "windows": windows,
+        "detected_windows": detected,
+        "alarm_events": events,
+        "false_alarm_events": false_events,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1_score(precision, recall),
+        "mean_delay_rows": _mean([d for r in rows for d in r["_delays_rows"]]),
+        "mean_delay_s": _mean([d for r in rows for d in r["_delays_s"]]),
+        "point_f1": f1_score(
+            None if tp + fp == 0 else tp / (tp + fp), None if tp + fn == 0 else tp / (tp + fn)
+        ),
+    }
+
+
+def write_results(out_dir: Path, file: LabelledFile, scores: FloatArray) -> None:
+    """NAB results file: timestamp,value,anomaly_score,label (value = first numeric column)."""
+    label = np.zeros(len(file.timestamps), dtype=np.int64)
+    for left, right in file.windows:
+        label[left : right + 1] = 1
+    target = out_dir / file.relative_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(
+        {
+            "timestamp": [t.strftime("%Y-%m-%d %H:%M:%S") for t in file.timestamps],
+            "value": file.values[:, 0],
+            "anomaly_score": scores,
+            "label": label,
+        }
+    ).to_csv(target, index=False)
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(rows: list[dict[str, Any]], total: dict[str, Any]) -> str:
+    header = (
+        f"{'file':<58} {'rows':>6} {'std':>6} {'lowFP':>6} {'lowFN':>6}"
+        f" {'P':>5} {'R':>5} {'F1':>5} {'delay':>7} {'pF1':>5}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in [*rows, {**total, "file": "TOTAL"}]:
+        nab = r["nab"]
+        lines.append(
+            f"{r['file']:<58} {r['rows']:>6} {_fmt(nab['standard']):>6} {_fmt(nab['reward_low_FP_rate']):>6}"
+            f" {_fmt(nab['reward_low_FN_rate']):>6} {_fmt(r['precision'], 2):>5} {_fmt(r['recall'], 2):>5}"
+            f" {_fmt(r['f1'], 2):>5} {_fmt(r['mean_delay_rows'], 0):>7} {_fmt(r['point_f1'], 2):>5}"
+        )
+    lines.append(
+        "NAB scores normalised (0 = null detector, 100 = perfect); P/R/F1 event-level; delay in rows;"
+    )
+    lines.append("pF1 = row-level F1 of rows at or above the threshold (SKAB's outlier metric).")
+    return "\n".join(lines)
+
+
+def evaluate(
+    data_dir: Path,
+    settings: DetectSettings,
+    *,
+    results_dir: Path | None = None,
+    use_isolation_forest: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    windows = load_windows(data_dir)
+    labelled = set(windows)
+    for csv_path in sorted(data_dir.rglob("*.csv")):
+        relative = csv_path.relative_to(data_dir).as_posix()
+        if relative not in labelled and results_dir is not None and results_dir in csv_path.parents:
+            continue
+        if relative not in labelled:
+            logger.warning("%s has no entry in %s; skipped", relative, WINDOWS_FILE)
+    rows: list[dict[str, Any]] = []
+    for index, relative in enumerate(sorted(windows), start=1):
+        started = time.perf_counter()
+        file = load_file(data_dir, relative, windows[relative])
+        scores, state = replay(file, settings, use_isolation_forest)
+        rows.append(evaluate_file(file, scores, state, settings))
+        if results_dir is not None:
+            write_results(results_dir, file, scores)
+        if progress:
+            elapsed = time.perf_counter() - started
+            sys.stderr.write(
+                f"[{index}/{len(windows)}] {relative}: {len(file.timestamps)} rows in {elapsed:.2f} s\n"
+            )
+            sys.stderr.flush()
+    total = summarise(rows)
+    public_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    return {
+        "data_dir": str(data_dir),
+        "detector": "robust_baseline+isolation_forest" if use_isolation_forest else "robust_baseline",
+        "settings": settings.model_dump(),
+        "files": public_rows,
+        "total": total,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m oracles.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("data_dir", type=Path, help="folder in NAB layout with combined_windows.json")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument("--results-dir", type=Path, help="write NAB results files here")
+    parser.add_argument(
+        "--isolation-forest",
+        action="store_true",
+        help="add the window IsolationForest to the robust baseline (off by default: lowered NAB dev scores)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = DetectSettings()
+    try:
+        report = evaluate(
+            args.data_dir,
+            settings,
+            results_dir=args.results_dir,
+            use_isolation_forest=args.isolation_forest,
+        )
+    except (EvaluationInputError, DetectorInputError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    sys.stdout.write(format_table(report["files"], report["total"]) + "\n")
+    if args.json:
+        sys.stdout.write(json.dumps(report, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
