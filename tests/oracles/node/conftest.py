@@ -101,6 +101,12 @@ class Chain:
         out = _setup("order", self.rpc_url, self.manifest_path, self.work)
         return out
 
+    def rpc(self, method: str, *params: Any) -> Any:
+        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in response:
+            raise RuntimeError(f"{method}: {response['error']}")
+        return response["result"]
+
     def verdicts(self, order_id: int) -> list[Any]:
         hub = self.contract("VerdictHub")
         return list(hub.events.VerdictAccepted.get_logs(from_block=0, argument_filters={"orderId": order_id}))
