@@ -85,9 +85,19 @@ def _trial(chain: Chain, api: Api, order: dict[str, Any], hub: Any) -> dict[str,
 def run(trials: int, block_time_s: int, workdir: Path) -> dict[str, Any]:
     port = free_port()
     anvil = subprocess.Popen(
-        [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--silent", "--accounts", "10",
-         "--block-time", str(block_time_s)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(ROOT / "node_modules" / ".bin" / "anvil"),
+            "--port",
+            str(port),
+            "--silent",
+            "--accounts",
+            "10",
+            "--block-time",
+            str(block_time_s),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     api_process = None
     nodes = None
@@ -107,12 +117,21 @@ def run(trials: int, block_time_s: int, workdir: Path) -> dict[str, Any]:
         orders = [chain.new_order() for _ in range(trials)]
 
         api_port = free_port()
-        api_env = {**_env(), "ASC_API_ADMIN_TOKEN": ADMIN_TOKEN,
-                   "ASC_API_ORACLE_TOKEN": ORACLE_TOKEN, "ASC_API_DATA_DIR": str(workdir),
-                   "ASC_API_PORT": str(api_port)}
+        api_env = {
+            **_env(),
+            "ASC_API_ADMIN_TOKEN": ADMIN_TOKEN,
+            "ASC_API_ORACLE_TOKEN": ORACLE_TOKEN,
+            "ASC_API_DATA_DIR": str(workdir),
+            "ASC_API_PORT": str(api_port),
+        }
         with (workdir / "api.log").open("wb") as api_log:
-            api_process = subprocess.Popen([sys.executable, "-m", "offchain.api"], env=api_env, cwd=ROOT,
-                                           stdout=api_log, stderr=subprocess.STDOUT)
+            api_process = subprocess.Popen(
+                [sys.executable, "-m", "offchain.api"],
+                env=api_env,
+                cwd=ROOT,
+                stdout=api_log,
+                stderr=subprocess.STDOUT,
+            )
         api = Api(f"http://127.0.0.1:{api_port}", api_process, workdir / "api.log")
         wait_until(lambda: _ready(api.base_url), 30, "the API")
 
@@ -136,12 +155,18 @@ def run(trials: int, block_time_s: int, workdir: Path) -> dict[str, Any]:
             "nodes": 3,
             "threshold": 2,
             "blocks": {"p50": percentile(blocks, 50), "p99": percentile(blocks, 99), "max": max(blocks)},
-            "seconds": {"p50": round(percentile(seconds, 50), 3), "p99": round(percentile(seconds, 99), 3),
-                        "max": round(max(seconds), 3)},
+            "seconds": {
+                "p50": round(percentile(seconds, 50), 3),
+                "p99": round(percentile(seconds, 99), 3),
+                "max": round(max(seconds), 3),
+            },
             "target_blocks": TARGET_BLOCKS,
             "meets_target": percentile(blocks, 99) <= TARGET_BLOCKS,
             "samples": samples,
-            "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+            "machine": {
+                "python": platform.python_version(),
+                "cpu": platform.processor() or platform.machine(),
+            },
         }
     finally:
         if nodes is not None:
@@ -154,7 +179,7 @@ def run(trials: int, block_time_s: int, workdir: Path) -> dict[str, Any]:
 def _chain_up(w3: Any) -> bool:
     try:
         return bool(w3.eth.chain_id)
-    except Exception:  # noqa: BLE001  not up yet
+    except Exception:
         return False
 
 
@@ -169,9 +194,13 @@ def main() -> int:
         result = run(args.trials, args.block_time, Path(tmp))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"detection-to-mined latency over {result['trials']} verdicts ({result['block_time_s']} s blocks, "
-          f"3 nodes, k=2):")
-    print(f"  blocks : p50 {result['blocks']['p50']}, p99 {result['blocks']['p99']} (target <= {TARGET_BLOCKS})")
+    print(
+        f"detection-to-mined latency over {result['trials']} verdicts ({result['block_time_s']} s blocks, "
+        f"3 nodes, k=2):"
+    )
+    print(
+        f"  blocks : p50 {result['blocks']['p50']}, p99 {result['blocks']['p99']} (target <= {TARGET_BLOCKS})"
+    )
     print(f"  seconds: p50 {result['seconds']['p50']}, p99 {result['seconds']['p99']}")
     print(f"written to {OUT.relative_to(ROOT)}")
     return 0 if result["meets_target"] else 1

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-import eth_abi
 import requests
+from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_typing import HexStr
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 
@@ -69,7 +71,7 @@ def _selector(abi_item: dict[str, Any]) -> bytes:
 
 def _abi_type(item: dict[str, Any]) -> str:
     if item["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][5:]
+        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + str(item["type"][5:])
     return str(item["type"])
 
 
@@ -182,11 +184,11 @@ class ChainClient:
         item = self._errors.get(raw[:4])
         if item is None:
             return ("unknown", (data,))
-        values = eth_abi.decode([_abi_type(i) for i in item["inputs"]], raw[4:])
+        values = abi_decode([_abi_type(i) for i in item["inputs"]], raw[4:])
         return (str(item["name"]), tuple(values))
 
     def prepare_submission(self, verdict: Verdict, signatures: bytes) -> Prepared:
-        """Estimate (the contract decides whether the verdict is due) and sign the transaction, not send it."""
+        """Estimate gas (the contract decides whether the verdict is due), then sign; no send."""
         fn = self.hub.functions.submitVerdict(verdict.as_tuple(), signatures)
         sender = self.account.address
         try:
@@ -207,7 +209,7 @@ class ChainClient:
         tx = self.call(
             "buildTransaction",
             lambda: fn.build_transaction(
-                {
+                {  # type: ignore[arg-type]  # web3's TxParams TypedDict
                     "from": sender,
                     "nonce": self._nonce,
                     "gas": gas * (100 + self._gas_margin) // 100,
@@ -215,7 +217,7 @@ class ChainClient:
                 }
             ),
         )
-        signed = self.account.sign_transaction(tx)
+        signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
         return Prepared(
             SubmitStatus.PREPARED,
             tx_hash="0x" + bytes(signed.hash).hex(),
@@ -225,7 +227,7 @@ class ChainClient:
     def send(self, raw_tx: str, tx_hash: str) -> None:
         """Send recorded raw bytes; a node that already knows them (a re-send after a crash) is fine."""
         try:
-            self.call("eth_sendRawTransaction", lambda: self.w3.eth.send_raw_transaction(raw_tx))
+            self.call("eth_sendRawTransaction", lambda: self.w3.eth.send_raw_transaction(HexStr(raw_tx)))
         except (Web3RPCError, ValueError) as exc:
             if self.transaction_known(tx_hash):
                 log.info("transaction %s already known to the node", tx_hash)

@@ -150,7 +150,7 @@ class Checkpoint:
         tracker_state: dict[str, Any],
         status: VerdictStatus = VerdictStatus.SIGNED,
     ) -> bool:
-        """Store this node's verdict, its own signature and the cursor of the reading that decided it, at once.
+        """Store this node's verdict, its own signature and the cursor of the deciding reading, at once.
 
         Returns False (and changes nothing but the cursor) when a verdict for the same window is already here.
         """
@@ -213,8 +213,9 @@ class Checkpoint:
     def _records(self, where: str, params: tuple[Any, ...]) -> list[VerdictRecord]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT verdict_id, shipment_id, verdict_json, evidence_cid, detected_at_ms, status, tx_hash, "
-                f"raw_tx, accepted_id FROM verdicts WHERE {where} ORDER BY detected_at_ms, verdict_id",
+                "SELECT verdict_id, shipment_id, verdict_json, evidence_cid, detected_at_ms, status, "
+                f"tx_hash, raw_tx, accepted_id FROM verdicts WHERE {where} "
+                "ORDER BY detected_at_ms, verdict_id",
                 params,
             ).fetchall()
         return [

@@ -33,7 +33,7 @@ from offchain.api.schemas import VerdictIn
 from offchain.manifest import load_manifest
 from offchain.storage.cid import cid_to_text
 from offchain.storage.store import EvidenceStore, open_store
-from oracles.node.chain import ZERO32, ChainClient, ChainError, OracleSet, NodeStoppingError, SubmitStatus
+from oracles.node.chain import ZERO32, ChainClient, ChainError, NodeStoppingError, OracleSet, SubmitStatus
 from oracles.node.checkpoint import Checkpoint, VerdictRecord, VerdictStatus
 from oracles.node.evidence import ACTIONS, KIND_NAMES, Policy, build_evidence
 from oracles.node.peers import PeerClient, PeerServer, create_peer_app
@@ -53,7 +53,8 @@ def load_account(settings: OracleNodeSettings) -> LocalAccount:
     """The signing key; error messages never contain key material or the password."""
     if settings.private_key is not None:
         try:
-            return Account.from_key(settings.private_key.get_secret_value())
+            account: LocalAccount = Account.from_key(settings.private_key.get_secret_value())
+            return account
         except (ValueError, TypeError) as exc:
             raise NodeConfigError(
                 f"ASC_ORACLE_PRIVATE_KEY is not a valid key ({type(exc).__name__})"
@@ -66,7 +67,8 @@ def load_account(settings: OracleNodeSettings) -> LocalAccount:
         raise NodeConfigError(
             f"cannot unlock keystore {settings.keystore_path}: {type(exc).__name__}"
         ) from None
-    return Account.from_key(key)
+    unlocked: LocalAccount = Account.from_key(key)
+    return unlocked
 
 
 def policy_from(settings: OracleNodeSettings) -> Policy:

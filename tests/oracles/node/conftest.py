@@ -54,7 +54,9 @@ def _env() -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "PATH": f"{ROOT / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "PATH": os.pathsep.join(
+            [str(ROOT / "node_modules/.bin"), str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+        ),
         "SOLCX_BINARY_PATH": str(ROOT / "scripts" / "bin"),
         "BROWNIE_NO_UPDATE": "1",
     }
@@ -113,13 +115,26 @@ class Chain:
 
     def penalties(self, order_id: int) -> list[Any]:
         escrow = self.contract("Escrow")
-        return list(escrow.events.PenaltyApplied.get_logs(from_block=0, argument_filters={"orderId": order_id}))
+        return list(
+            escrow.events.PenaltyApplied.get_logs(from_block=0, argument_filters={"orderId": order_id})
+        )
 
 
 def _setup(command: str, rpc_url: str, manifest: Path, work: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("chain_setup.py")), command, rpc_url, str(manifest), str(work)],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(Path(__file__).with_name("chain_setup.py")),
+            command,
+            rpc_url,
+            str(manifest),
+            str(work),
+        ],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if done.returncode != 0:
         raise RuntimeError(f"chain_setup {command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -133,7 +148,9 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     directory = tmp_path_factory.mktemp("chain")
     anvil = subprocess.Popen(
         [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--silent", "--accounts", "10"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         rpc_url = f"http://127.0.0.1:{port}"
@@ -150,7 +167,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
 def _answers(w3: Web3) -> bool:
     try:
         return bool(w3.eth.chain_id)
-    except (OSError, httpx.HTTPError, Exception):  # noqa: BLE001  anvil not up yet
+    except (OSError, httpx.HTTPError, Exception):
         return False
 
 
@@ -265,7 +282,9 @@ class Nodes:
 
     def specs(self, count: int, keys: list[LocalAccount] | None = None) -> list[NodeSpec]:
         keys = keys or dev_oracle_accounts(count, 31337)
-        return [NodeSpec(key, free_port(), self.directory / f"node-{i}") for i, key in enumerate(keys[:count])]
+        return [
+            NodeSpec(key, free_port(), self.directory / f"node-{i}") for i, key in enumerate(keys[:count])
+        ]
 
     def start(self, spec: NodeSpec, peers: list[NodeSpec], shipment: str, **extra: str) -> NodeProcess:
         spec.data_dir.mkdir(parents=True, exist_ok=True)
@@ -287,7 +306,11 @@ class Nodes:
         log_path = spec.data_dir / f"node-{len(self.running)}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "oracles.node"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "oracles.node"],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         node = NodeProcess(spec, process, log_path)
         self.running.append(node)

@@ -16,13 +16,26 @@ from tests.oracles.node.conftest import ROOT, Chain, free_port, stop_process
 
 def test_calls_wait_out_an_rpc_outage(chain: Chain, caplog: pytest.LogCaptureFixture) -> None:
     port = free_port()
-    client = ChainClient(f"http://127.0.0.1:{port}", chain.manifest, Account.create(), threading.Event(),
-                         backoff_initial_s=0.1, backoff_max_s=0.4)
+    client = ChainClient(
+        f"http://127.0.0.1:{port}",
+        chain.manifest,
+        Account.create(),
+        threading.Event(),
+        backoff_initial_s=0.1,
+        backoff_max_s=0.4,
+    )
     anvil: list[subprocess.Popen[bytes]] = []
     # The node comes up 1.5 s after the first call: the call must keep retrying, then succeed.
-    timer = threading.Timer(1.5, lambda: anvil.append(subprocess.Popen(
-        [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--silent"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    timer = threading.Timer(
+        1.5,
+        lambda: anvil.append(
+            subprocess.Popen(
+                [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--silent"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ),
+    )
     timer.start()
     try:
         with caplog.at_level(logging.WARNING, logger="asc.oracle.chain"):
@@ -37,8 +50,14 @@ def test_calls_wait_out_an_rpc_outage(chain: Chain, caplog: pytest.LogCaptureFix
 
 def test_shutdown_interrupts_the_back_off(chain: Chain) -> None:
     stop = threading.Event()
-    client = ChainClient(f"http://127.0.0.1:{free_port()}", chain.manifest, Account.create(), stop,
-                         backoff_initial_s=0.1, backoff_max_s=0.2)
+    client = ChainClient(
+        f"http://127.0.0.1:{free_port()}",
+        chain.manifest,
+        Account.create(),
+        stop,
+        backoff_initial_s=0.1,
+        backoff_max_s=0.2,
+    )
     threading.Timer(0.5, stop.set).start()
     with pytest.raises(NodeStoppingError):
         client.oracle_set()
@@ -46,8 +65,11 @@ def test_shutdown_interrupts_the_back_off(chain: Chain) -> None:
 
 def test_wiring_check_refuses_a_chain_without_the_hub(chain: Chain) -> None:
     port = free_port()
-    anvil = subprocess.Popen([str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--silent"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    anvil = subprocess.Popen(
+        [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         client = ChainClient(f"http://127.0.0.1:{port}", chain.manifest, Account.create(), threading.Event())
         with pytest.raises(ChainError, match="no VerdictHub code"):
@@ -71,7 +93,15 @@ def test_window_end_in_the_chain_future_is_not_yet_due(chain: Chain) -> None:
     order = chain.new_order()
     client = ChainClient(chain.rpc_url, chain.manifest, Account.create(), threading.Event())
     far = 2**40
-    verdict = make_verdict(order_id=order["order_id"], twin_id=order["twin_id"], kind=Kind.TEMPERATURE,
-                           severity=1, action=Action.PENALTY, window_start=far - 10, window_end=far,
-                           evidence_hash=b"\x01" * 32, epoch=client.oracle_set().epoch)
+    verdict = make_verdict(
+        order_id=order["order_id"],
+        twin_id=order["twin_id"],
+        kind=Kind.TEMPERATURE,
+        severity=1,
+        action=Action.PENALTY,
+        window_start=far - 10,
+        window_end=far,
+        evidence_hash=b"\x01" * 32,
+        epoch=client.oracle_set().epoch,
+    )
     assert client.prepare_submission(verdict, b"\0" * 128).status is SubmitStatus.NOT_YET

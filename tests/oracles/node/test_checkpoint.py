@@ -5,15 +5,32 @@ from pathlib import Path
 from oracles.node.checkpoint import Checkpoint, VerdictStatus
 from oracles.verdicts import Action, Kind, make_verdict
 
-VERDICT = make_verdict(order_id=3, twin_id=7, kind=Kind.TEMPERATURE, severity=2, action=Action.PENALTY,
-                       window_start=100, window_end=200, evidence_hash=b"\xab" * 32, epoch=1)
+VERDICT = make_verdict(
+    order_id=3,
+    twin_id=7,
+    kind=Kind.TEMPERATURE,
+    severity=2,
+    action=Action.PENALTY,
+    window_start=100,
+    window_end=200,
+    evidence_hash=b"\xab" * 32,
+    epoch=1,
+)
 SIGNER = "0x0000000000000000000000000000000000000001"
 
 
 def _record(cp: Checkpoint, verdict_id: str = "0x01", verdict=VERDICT) -> bool:
-    return cp.record_signed(verdict_id=verdict_id, shipment_id="7", verdict=verdict, evidence_cid="bafk",
-                            detected_at_ms=5, signer=SIGNER, signature=b"\x11" * 64, cursor=(1000, 9),
-                            tracker_state={"version": 1})
+    return cp.record_signed(
+        verdict_id=verdict_id,
+        shipment_id="7",
+        verdict=verdict,
+        evidence_cid="bafk",
+        detected_at_ms=5,
+        signer=SIGNER,
+        signature=b"\x11" * 64,
+        cursor=(1000, 9),
+        tracker_state={"version": 1},
+    )
 
 
 def test_signed_verdict_signature_and_cursor_survive_a_reopen(tmp_path: Path) -> None:
@@ -48,7 +65,11 @@ def test_submission_then_done_leaves_nothing_pending(tmp_path: Path) -> None:
     _record(cp)
     cp.record_submission("0x01", "0xtx", "0xraw")
     [submitted] = cp.pending()
-    assert (submitted.status, submitted.tx_hash, submitted.raw_tx) == (VerdictStatus.SUBMITTED, "0xtx", "0xraw")
+    assert (submitted.status, submitted.tx_hash, submitted.raw_tx) == (
+        VerdictStatus.SUBMITTED,
+        "0xtx",
+        "0xraw",
+    )
     cp.mark_done("0x01", "0x01")
     assert cp.pending() == []
     record = cp.verdict("0x01")

@@ -18,8 +18,16 @@ POLICY = Policy(
 def _package(hot_centi_c: int = 900, epoch: int = 1):
     tracker = WindowTracker(TERMS)
     window = next(w for r in excursion(hot_centi_c=hot_centi_c) for w in tracker.feed(r))
-    return build_evidence(chain_id=31337, hub_address=HUB, order_id=3, twin_id=7, terms=TERMS, window=window,
-                          policy=POLICY, epoch=epoch)
+    return build_evidence(
+        chain_id=31337,
+        hub_address=HUB,
+        order_id=3,
+        twin_id=7,
+        terms=TERMS,
+        window=window,
+        policy=POLICY,
+        epoch=epoch,
+    )
 
 
 def test_same_readings_give_byte_identical_evidence_and_the_same_verdict() -> None:
@@ -35,7 +43,11 @@ def test_verdict_carries_the_cid_digest_of_the_evidence() -> None:
 def test_window_comes_from_the_readings() -> None:
     package = _package()
     evidence = decode(package.data)
-    assert package.verdict.window_start == evidence["window"]["start_s"] == evidence["readings"][0]["ts_ms"] // 1000
+    assert (
+        package.verdict.window_start
+        == evidence["window"]["start_s"]
+        == evidence["readings"][0]["ts_ms"] // 1000
+    )
     assert package.verdict.window_end == evidence["readings"][-1]["ts_ms"] // 1000
     assert evidence["model_version"] == MODEL_VERSION
     assert evidence["sla_terms"]["excursion_grace_s"] == 900

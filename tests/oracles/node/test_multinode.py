@@ -45,8 +45,14 @@ def test_every_node_stops_once_the_window_is_consumed(chain: Chain, api: Api, no
     verdict_id = "0x" + bytes(chain.verdicts(order["order_id"])[0]["args"]["verdictId"]).hex()
 
     for node in running:
-        wait_until(lambda n=node: f"window consumed on-chain by verdict {verdict_id}" in n.log()
-                   or f"verdict {verdict_id} accepted on-chain" in n.log(), 30, "every node to see the verdict")
+        wait_until(
+            lambda n=node: (
+                f"window consumed on-chain by verdict {verdict_id}" in n.log()
+                or f"verdict {verdict_id} accepted on-chain" in n.log()
+            ),
+            30,
+            "every node to see the verdict",
+        )
     for node in running:
         assert node.stop() == 0, node.log()
         assert "stopped" in node.log()

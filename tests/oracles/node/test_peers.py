@@ -18,8 +18,17 @@ from tests.oracles.node.conftest import free_port
 CHAIN_ID, HUB = 31337, "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"
 KEYS = dev_oracle_accounts(4, CHAIN_ID)
 SET = OracleSet(epoch=2, threshold=2, signers=tuple(k.address for k in KEYS[:3]))
-VERDICT = make_verdict(order_id=3, twin_id=7, kind=Kind.TEMPERATURE, severity=2, action=Action.PENALTY,
-                       window_start=100, window_end=200, evidence_hash=b"\xab" * 32, epoch=2)
+VERDICT = make_verdict(
+    order_id=3,
+    twin_id=7,
+    kind=Kind.TEMPERATURE,
+    severity=2,
+    action=Action.PENALTY,
+    window_start=100,
+    window_end=200,
+    evidence_hash=b"\xab" * 32,
+    epoch=2,
+)
 
 
 @pytest.fixture

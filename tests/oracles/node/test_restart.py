@@ -9,7 +9,9 @@ import time
 from tests.oracles.node.conftest import Api, Chain, Nodes, excursion_readings, now_ms, wait_until
 
 
-def test_node_killed_after_signing_resumes_and_one_verdict_results(chain: Chain, api: Api, nodes: Nodes) -> None:
+def test_node_killed_after_signing_resumes_and_one_verdict_results(
+    chain: Chain, api: Api, nodes: Nodes
+) -> None:
     order = chain.new_order()
     shipment = str(order["twin_id"])
     api.post(shipment, api.device_for(shipment), excursion_readings(now_ms() - 40 * 60_000))
@@ -34,7 +36,9 @@ def test_node_killed_after_signing_resumes_and_one_verdict_results(chain: Chain,
     assert "signed verdict" not in restarted.log()
 
 
-def test_node_killed_between_sending_and_mining_resends_the_recorded_transaction(chain: Chain, api: Api, nodes: Nodes) -> None:
+def test_node_killed_between_sending_and_mining_resends_the_recorded_transaction(
+    chain: Chain, api: Api, nodes: Nodes
+) -> None:
     order = chain.new_order()
     shipment = str(order["twin_id"])
     api.post(shipment, api.device_for(shipment), excursion_readings(now_ms() - 40 * 60_000))
@@ -58,7 +62,9 @@ def test_node_killed_between_sending_and_mining_resends_the_recorded_transaction
         chain.rpc("evm_setAutomine", True)
 
     restarted = nodes.start(first, [first], shipment)
-    wait_until(lambda: "accepted on-chain" in restarted.log(), 30, "the restarted node to re-send its transaction")
+    wait_until(
+        lambda: "accepted on-chain" in restarted.log(), 30, "the restarted node to re-send its transaction"
+    )
     time.sleep(3)
     assert f"re-sending recorded transaction {tx_hash.group(1)}" in restarted.log()
     assert "submitted with" not in restarted.log()

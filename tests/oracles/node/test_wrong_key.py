@@ -27,19 +27,33 @@ def test_peers_refuse_a_signature_from_outside_the_oracle_set(chain: Chain, api:
     wait_until(lambda: _peer_up(member.port), 30, "the member's peer endpoint")
     outsider = dev_oracle_accounts(4, 31337)[3]
     epoch = chain.contract("VerdictHub").functions.oracleConfig().call()[0]
-    verdict = make_verdict(order_id=order["order_id"], twin_id=order["twin_id"], kind=Kind.TEMPERATURE,
-                           severity=1, action=Action.PENALTY, window_start=1, window_end=2,
-                           evidence_hash=b"\x01" * 32, epoch=epoch)
-    signature = sign_verdict(verdict, outsider.key, chain.manifest.chain_id, chain.manifest.contract("VerdictHub").address)
+    verdict = make_verdict(
+        order_id=order["order_id"],
+        twin_id=order["twin_id"],
+        kind=Kind.TEMPERATURE,
+        severity=1,
+        action=Action.PENALTY,
+        window_start=1,
+        window_end=2,
+        evidence_hash=b"\x01" * 32,
+        epoch=epoch,
+    )
+    signature = sign_verdict(
+        verdict, outsider.key, chain.manifest.chain_id, chain.manifest.contract("VerdictHub").address
+    )
 
-    response = httpx.post(f"http://127.0.0.1:{member.port}/signatures",
-                          json={"verdict": verdict_to_dict(verdict), "signature": "0x" + signature.hex()})
+    response = httpx.post(
+        f"http://127.0.0.1:{member.port}/signatures",
+        json={"verdict": verdict_to_dict(verdict), "signature": "0x" + signature.hex()},
+    )
 
     assert response.status_code == 403
     assert outsider.address in response.json()["detail"]
 
 
-def test_a_node_with_a_key_outside_the_set_gets_no_verdict_accepted(chain: Chain, api: Api, nodes: Nodes) -> None:
+def test_a_node_with_a_key_outside_the_set_gets_no_verdict_accepted(
+    chain: Chain, api: Api, nodes: Nodes
+) -> None:
     order = chain.new_order()
     shipment = str(order["twin_id"])
     api.post(shipment, api.device_for(shipment), excursion_readings(now_ms() - 40 * 60_000))
