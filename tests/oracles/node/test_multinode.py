@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.oracles.node.conftest import Api, Chain, Nodes, excursion_readings, now_ms, wait_until
+from oracles.node.checkpoint import Checkpoint, VerdictStatus
+from tests.oracles.node.conftest import Api, Chain, Nodes, NodeSpec, excursion_readings, now_ms, wait_until
 
 SETTLE_S = 3.0  # after the verdict: time for a late, duplicate submission to show up if there were one
 
@@ -44,15 +45,18 @@ def test_every_node_stops_once_the_window_is_consumed(chain: Chain, api: Api, no
     wait_until(lambda: chain.verdicts(order["order_id"]), 60, "a VerdictAccepted")
     verdict_id = "0x" + bytes(chain.verdicts(order["order_id"])[0]["args"]["verdictId"]).hex()
 
-    for node in running:
-        wait_until(
-            lambda n=node: (
-                f"window consumed on-chain by verdict {verdict_id}" in n.log()
-                or f"verdict {verdict_id} accepted on-chain" in n.log()
-            ),
-            30,
-            "every node to see the verdict",
+    def settled(spec: NodeSpec) -> bool:
+        checkpoint = Checkpoint(spec.data_dir / "checkpoint.sqlite3")
+        try:
+            records = checkpoint.verdicts()
+        finally:
+            checkpoint.close()
+        return bool(records) and all(
+            r.status is VerdictStatus.DONE and r.accepted_id == verdict_id for r in records
         )
+
+    for spec in specs:
+        wait_until(lambda s=spec: settled(s), 30, "every node to record the window as settled")
     for node in running:
         assert node.stop() == 0, node.log()
         assert "stopped" in node.log()
