@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -85,13 +86,12 @@ class PeerServer:
 
     def start(self, timeout_s: float = 10.0) -> None:
         self._thread.start()
-        deadline = threading.Event()
         for _ in range(int(timeout_s / 0.05)):
             if self._server.started:
                 return
             if not self._thread.is_alive():
                 break
-            deadline.wait(0.05)
+            time.sleep(0.05)
         raise RuntimeError("the peer endpoint did not start (port taken?)")
 
     def stop(self) -> None:

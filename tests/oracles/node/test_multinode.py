@@ -38,6 +38,20 @@ def test_three_nodes_one_verdict_and_the_penalty_on_chain(chain: Chain, api: Api
     assert penalties[0]["args"]["amount"] == accepted["penalty"] > 0
 
 
+def test_the_submitting_node_posts_the_verdict_to_the_api(chain: Chain, api: Api, nodes: Nodes) -> None:
+    order, shipment = _order_with_excursion(chain, api)
+    specs = nodes.specs(3)
+    for spec in specs:
+        nodes.start(spec, specs, shipment)
+    wait_until(lambda: chain.verdicts(order["order_id"]), 60, "a VerdictAccepted")
+    verdict_id = "0x" + bytes(chain.verdicts(order["order_id"])[0]["args"]["verdictId"]).hex()
+
+    with api.client() as client:
+        posted = wait_until(lambda: client.verdicts(shipment), 30, "the verdict on the API")
+    assert [(v.verdict_id, v.kind) for v in posted] == [(verdict_id, "temperature_excursion")]
+    assert posted[0].tx_hash is not None
+
+
 def test_every_node_stops_once_the_window_is_consumed(chain: Chain, api: Api, nodes: Nodes) -> None:
     order, shipment = _order_with_excursion(chain, api)
     specs = nodes.specs(3)
