@@ -203,6 +203,24 @@ class Checkpoint:
                 (VerdictStatus.SUBMITTED.value, tx_hash, raw_tx, verdict_id),
             )
 
+    def resign(self, old_id: str, new_id: str, verdict: Verdict, signer: str, signature: bytes) -> None:
+        """Replace a verdict that can no longer be accepted (its epoch rotated) by its re-signed successor."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE verdicts SET verdict_id = ?, verdict_json = ?, status = ?, tx_hash = NULL, "
+                "raw_tx = NULL WHERE verdict_id = ?",
+                (
+                    new_id,
+                    json.dumps(verdict_to_dict(verdict), sort_keys=True),
+                    VerdictStatus.SIGNED.value,
+                    old_id,
+                ),
+            )
+            db.execute(
+                "INSERT OR IGNORE INTO signatures (verdict_id, signer, signature) VALUES (?, ?, ?)",
+                (new_id, signer, signature.hex()),
+            )
+
     def mark_done(self, verdict_id: str, accepted_id: str) -> None:
         with self._tx() as db:
             db.execute(

@@ -40,7 +40,7 @@ from oracles.node.peers import PeerClient, PeerServer, create_peer_app
 from oracles.node.settings import OracleNodeSettings
 from oracles.node.source import ApiSource, ReadingSource, SourceUnavailableError
 from oracles.node.windows import BreachWindow, ChainTerms, WindowTracker
-from oracles.verdicts import Kind, pack_signatures, sign_verdict, verdict_id
+from oracles.verdicts import Kind, make_verdict, pack_signatures, sign_verdict, verdict_id
 
 log = logging.getLogger("asc.oracle.node")
 
@@ -358,13 +358,7 @@ class OracleNode:
             self.checkpoint.mark_done(vid, accepted_hex)
             return False
         if verdict.epoch != oracle_set.epoch:
-            log.error(
-                "verdict %s: signed for epoch %d, the chain is at epoch %d; it can no longer be accepted",
-                vid,
-                verdict.epoch,
-                oracle_set.epoch,
-            )
-            return False
+            return self._resign(record, oracle_set)
         signatures = {s: sig for s, sig in self.checkpoint.signatures(vid).items() if s in oracle_set.signers}
         own = signatures.get(self.address)
         if own is not None:
@@ -386,6 +380,32 @@ class OracleNode:
         self.chain.send(prepared.raw_tx, prepared.tx_hash)
         log.info("verdict %s: submitted with %d signatures in tx %s", vid, len(chosen), prepared.tx_hash)
         self._crash_point("after_send")
+        return True
+
+    def _resign(self, record: VerdictRecord, oracle_set: OracleSet) -> bool:
+        """The oracle set rotated before the window was decided on-chain: sign the same evidence again for the
+        current epoch (every member does the same, so the new signatures add up)."""
+        if self.address not in oracle_set.signers:
+            log.error(
+                "verdict %s: epoch %d retired it and this key is not in the set of epoch %d; dropping it",
+                record.verdict_id,
+                record.verdict.epoch,
+                oracle_set.epoch,
+            )
+            self.checkpoint.mark_done(record.verdict_id, "")
+            return False
+        renewed = make_verdict(**{**record.verdict.model_dump(), "epoch": oracle_set.epoch})
+        chain_id, hub = self.chain.chain_id, self.chain.hub_address
+        new_id = "0x" + verdict_id(renewed, chain_id, hub).hex()
+        signature = sign_verdict(renewed, self.account.key, chain_id, hub)
+        self.checkpoint.resign(record.verdict_id, new_id, renewed, self.address, signature)
+        log.info(
+            "verdict %s: epoch %d retired it; re-signed for epoch %d as %s",
+            record.verdict_id,
+            record.verdict.epoch,
+            oracle_set.epoch,
+            new_id,
+        )
         return True
 
     def _broadcast(self, vid: str, record: VerdictRecord, own: bytes) -> None:

@@ -79,3 +79,15 @@ def test_submission_then_done_leaves_nothing_pending(tmp_path: Path) -> None:
 def test_unknown_shipment_has_no_cursor(tmp_path: Path) -> None:
     cursor = Checkpoint(tmp_path / "c.sqlite3").shipment("404")
     assert (cursor.cursor_ts_ms, cursor.cursor_id, cursor.tracker_state) == (None, None, None)
+
+
+def test_resign_replaces_the_verdict_and_keeps_its_window(tmp_path: Path) -> None:
+    cp = Checkpoint(tmp_path / "c.sqlite3")
+    _record(cp)
+    cp.record_submission("0x01", "0xtx", "0xraw")
+    renewed = make_verdict(**{**VERDICT.model_dump(), "epoch": 2})
+    cp.resign("0x01", "0x02", renewed, SIGNER, b"\x33" * 64)
+    [record] = cp.pending()
+    assert (record.verdict_id, record.verdict, record.status) == ("0x02", renewed, VerdictStatus.SIGNED)
+    assert (record.tx_hash, record.raw_tx) == (None, None)
+    assert cp.signatures("0x02") == {SIGNER: b"\x33" * 64}
