@@ -1,0 +1,141 @@
+"""Chain set-up for the oracle node tests, run as a subprocess (brownie as a library):
+
+    python tests/oracles/node/chain_setup.py deploy RPC_URL MANIFEST WORK  # suite + 2-of-3 dev oracle set
+    python tests/oracles/node/chain_setup.py order RPC_URL MANIFEST WORK   # one order picked up by a carrier
+
+`deploy` uses scripts/deploy.py's `deploy_suite` and `build_manifest` (the wiring that ships) and funds the
+dev oracle keys so they can pay for their submissions. `order` plays scripts/lifecycle.py's steps up to the
+pickup handoff (registry, GOODS CFP with sealed bids, award + escrow, one delivery leg, supplier -> carrier)
+and prints `{"order_id": ..., "twin_id": ...}`. The network is declared in memory only, so nothing is
+written to the machine-wide brownie network list.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+NETWORK = "asc-oracle-node-test"
+ORACLES = 4  # dev oracle keys 0-2 form the set; key 3 is the outsider of the wrong-key test
+SET_SIZE, THRESHOLD = 3, 2
+
+
+def _project_copy(work: Path) -> Path:
+    """A copy of the contract project without interfaces/openapi.json: brownie loads every JSON file under
+    interfaces/ as an ABI and crashes on the OpenAPI document (it skips only paths with a part starting
+    with "_"). The build folder of the copy persists between runs, so it compiles once per session."""
+    if not (work / "brownie-config.yaml").exists():
+        work.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(ROOT / "contracts", work / "contracts")
+        shutil.copytree(
+            ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("openapi.json")
+        )
+        shutil.copy(ROOT / "brownie-config.yaml", work / "brownie-config.yaml")
+        (work / "node_modules").symlink_to(ROOT / "node_modules")
+    return work
+
+
+def _connect(rpc_url: str, work: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from brownie import network, project
+    from brownie._config import CONFIG
+
+    proj = project.load(_project_copy(work), name="AscProject")
+    proj.load_config()
+    proj._add_to_main_namespace()
+    CONFIG.argv["silent"] = True
+    CONFIG.networks[NETWORK] = {"id": NETWORK, "host": rpc_url, "chainid": "31337", "name": NETWORK}
+    network.connect(NETWORK)
+
+
+def deploy(manifest_path: str) -> None:
+    from brownie import accounts, web3
+
+    from offchain.devkeys import dev_oracle_accounts
+    from offchain.manifest import write_manifest
+    from scripts.deploy import build_manifest, deploy_suite
+
+    oracles = dev_oracle_accounts(ORACLES, web3.eth.chain_id)
+    suite = deploy_suite(accounts[0], oracles=[o.address for o in oracles[:SET_SIZE]], threshold=THRESHOLD)
+    for oracle in oracles:
+        accounts[0].transfer(oracle.address, 10**19)
+    write_manifest(
+        build_manifest(suite, accounts[0].address, NETWORK, web3.provider.endpoint_uri), manifest_path
+    )
+    print(json.dumps({"hub": suite.hub.address}))
+
+
+def order(manifest_path: str) -> None:
+    from brownie import Contract, accounts
+
+    from offchain.manifest import load_manifest
+    from scripts import lifecycle as lc
+
+    manifest = load_manifest(manifest_path)
+    c = {name: Contract.from_abi(name, e.address, e.abi) for name, e in manifest.contracts.items()}
+    suite = type(
+        "Suite",
+        (),
+        {
+            "token": c["TestStablecoin"],
+            "registry": c["ParticipantRegistry"],
+            "escrow": c["Escrow"],
+            "custody": c["CustodyTwin"],
+            "procurement": c["Procurement"],
+            "hub": c["VerdictHub"],
+        },
+    )()
+    wholesaler, supplier, carrier = accounts[1], accounts[2], accounts[5]
+    actors = lc.Actors(wholesaler=wholesaler, suppliers=[supplier], carriers=[carrier])
+    if not suite.registry.hasRoles(carrier, lc.CARRIER):  # the first order on this chain registers everybody
+        lc.register_participants(suite, actors)
+    result = lc.LifecycleResult(order_id=0, twin_id=0, verdict_id=b"")
+    deadline = lc.now() + 48 * lc.HOUR
+    money = (deadline, 20 * lc.UNIT, 150 * lc.UNIT, 2_000 * lc.UNIT)
+    quantity, max_price = 100, 60 * lc.UNIT
+    suite.token.mint(wholesaler, quantity * max_price, {"from": accounts[0]})
+    suite.token.approve(suite.escrow, quantity * max_price, {"from": wholesaler})
+    order_id = lc._open_cfp(
+        suite,
+        wholesaler,
+        result,
+        "cfp",
+        lc._cfp_params(lc.GOODS, 0, quantity, max_price, lc.FARM, lc.WHOLESALE, lc.SUPPLIER, money, deadline),
+    )
+    lc._sealed_round(suite, result, order_id, [(supplier, 50 * lc.UNIT, deadline - 6 * lc.HOUR)], "bid")
+    award = suite.procurement.awardBest(order_id, {"from": wholesaler})
+    twin_id = int(award.events["TwinMinted"]["twinId"])
+    cfp_id = lc._open_cfp(
+        suite,
+        supplier,
+        result,
+        "tender_cfp",
+        lc._cfp_params(
+            lc.DELIVERY,
+            order_id,
+            quantity,
+            6 * lc.UNIT,
+            lc.FARM,
+            lc.WHOLESALE,
+            lc.CARRIER,
+            (0, 0, 0, 0),
+            deadline,
+        ),
+    )
+    lc._sealed_round(suite, result, cfp_id, [(carrier, 4 * lc.UNIT, deadline - 2 * lc.HOUR)], "tender_bid")
+    suite.procurement.award(cfp_id, carrier, {"from": supplier})
+    lc.handoff(suite, result, twin_id, supplier, carrier, lc.FARM, "handoff_pickup")
+    print(json.dumps({"order_id": order_id, "twin_id": twin_id, "carrier": carrier.address}))
+
+
+def main() -> None:
+    command, rpc_url, manifest_path, work = sys.argv[1:5]
+    _connect(rpc_url, Path(work))
+    {"deploy": deploy, "order": order}[command](manifest_path)
+
+
+if __name__ == "__main__":
+    main()
