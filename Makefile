@@ -23,7 +23,7 @@ NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
 .PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo api openapi \
-        bench-gas bench-detect bench-api evaluate ipfs-node clean
+        bench-gas bench-detect bench-api bench-oracle evaluate ipfs-node clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -97,6 +97,9 @@ bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> ben
 
 bench-detect: setup  ## detector speed (readings/s per core) and NAB/SKAB scores -> bench/results/detect.json
 	python bench/oracle_detect.py
+
+bench-oracle: setup  ## scoring speed, HTTP ingestion and detection-to-mined latency -> bench/results/oracle.json
+	python bench/oracle.py
 
 bench-api: setup  ## HTTP ingestion throughput (batch sizes 1/100/1000) -> bench/results/api_ingest.json
 	python bench/api_ingest.py

@@ -24,14 +24,14 @@ SET_SIZE, THRESHOLD = 3, 2
 
 
 def _project_copy(work: Path) -> Path:
-    """A copy of the contract project without interfaces/openapi.json: brownie loads every JSON file under
-    interfaces/ as an ABI and crashes on the OpenAPI document (it skips only paths with a part starting
-    with "_"). The build folder of the copy persists between runs, so it compiles once per session."""
+    """A copy of the contract sources with a build folder of its own, so these subprocesses never share (or
+    race on) the repository's build/ with a brownie run going on beside them. It persists between runs, so it
+    compiles once per session."""
     if not (work / "brownie-config.yaml").exists():
         work.mkdir(parents=True, exist_ok=True)
         shutil.copytree(ROOT / "contracts", work / "contracts")
         shutil.copytree(
-            ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("openapi.json")
+            ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("*.json")
         )
         shutil.copy(ROOT / "brownie-config.yaml", work / "brownie-config.yaml")
         (work / "node_modules").symlink_to(ROOT / "node_modules")
