@@ -1,0 +1,143 @@
+"""Custody continuity, from CustodyTwin events and the senders of their transactions.
+
+Replays each twin: it starts with a mint, a split or a merge; every offer comes from the holder of the moment
+(event and transaction sender), every acceptance answers the pending offer and is sent by the receiver it
+names; cancellations only withdraw the pending offer; a delivery is the consignee taking custody; retired twins
+do nothing more; splits and merges conserve quantity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eth_utils import to_checksum_address
+
+from offchain.audit.events import ChainEvent
+from offchain.audit.findings import CheckResult
+from offchain.audit.history import History
+
+TxSender = Callable[[str], str]
+
+
+@dataclass
+class _Twin:
+    holder: str
+    quantity: int
+    consignee: str | None
+    offer_to: str | None = None
+    retired: bool = False
+
+
+def check(history: History, sender_of: TxSender) -> CheckResult:
+    result = CheckResult("custody", "Custody chain continuity (handoffs, splits, merges)")
+    twins: dict[int, _Twin] = {}
+    for event in history.events:  # chain order
+        if event.contract == "CustodyTwin":
+            _apply(event, twins, result, sender_of)
+    if result.checked == 0:
+        result.note("no handoff, split or merge on chain", "CustodyTwin")
+    return result
+
+
+def _addr(value: str) -> str:
+    return to_checksum_address(value)
+
+
+def _apply(event: ChainEvent, twins: dict[int, _Twin], result: CheckResult, sender_of: TxSender) -> None:
+    args, name, where = event.args, event.name, event.where
+    if name == "TwinMinted":
+        twin_id = int(args["twinId"])
+        if twin_id in twins:
+            result.fail(f"twin {twin_id} minted twice", where)
+        twins[twin_id] = _Twin(_addr(args["holder"]), int(args["quantity"]), _addr(args["consignee"]))
+        return
+    if name == "TwinSplit":
+        _split(event, twins, result)
+        return
+    if name == "TwinsMerged":
+        _merge(event, twins, result)
+        return
+    if "twinId" not in args or name == "HoldSet":
+        return
+    twin_id = int(args["twinId"])
+    twin = twins.get(twin_id)
+    if twin is None:
+        result.fail(f"{name} for twin {twin_id}, which was never minted, split off or merged", where)
+        return
+    if twin.retired:
+        result.fail(f"{name} for twin {twin_id} after it was retired", where)
+        return
+    if name == "HandoffOffered":
+        result.checked += 1
+        holder, to = _addr(args["from"]), _addr(args["to"])
+        if holder != twin.holder:
+            result.fail(f"twin {twin_id} offered by {holder}, but {twin.holder} held it", where)
+        if twin.offer_to is not None:
+            result.fail(f"twin {twin_id} offered to {to} while an offer to {twin.offer_to} was pending", where)
+        sender = sender_of(event.tx_hash)
+        if sender != twin.holder:
+            result.fail(f"offer of twin {twin_id} sent by {sender}, not by the holder {twin.holder}", where)
+        twin.offer_to = to
+    elif name == "HandoffCancelled":
+        if twin.offer_to is None or _addr(args["to"]) != twin.offer_to:
+            result.fail(f"twin {twin_id}: cancelled an offer to {args['to']} that was not pending", where)
+        twin.offer_to = None
+    elif name == "HandoffAccepted":
+        previous, to = _addr(args["from"]), _addr(args["to"])
+        if twin.offer_to is None:
+            result.fail(f"twin {twin_id} accepted by {to} without a pending offer", where)
+        elif to != twin.offer_to:
+            result.fail(f"twin {twin_id} accepted by {to}, but the offer named {twin.offer_to}", where)
+        if previous != twin.holder:
+            result.fail(f"twin {twin_id} taken from {previous}, but {twin.holder} held it", where)
+        sender = sender_of(event.tx_hash)
+        if sender != to:
+            result.fail(f"acceptance of twin {twin_id} sent by {sender}, not by the receiver {to}", where)
+        twin.holder, twin.offer_to = to, None
+    elif name == "TwinDelivered":
+        consignee = _addr(args["consignee"])
+        if consignee != twin.consignee or twin.holder != consignee:
+            result.fail(
+                f"twin {twin_id} marked delivered to {consignee}; consignee {twin.consignee}, holder {twin.holder}",
+                where,
+            )
+
+
+def _split(event: ChainEvent, twins: dict[int, _Twin], result: CheckResult) -> None:
+    args, where = event.args, event.where
+    result.checked += 1
+    parent_id, holder = int(args["parentId"]), _addr(args["holder"])
+    parent = twins.get(parent_id)
+    children, quantities = [int(c) for c in args["childIds"]], [int(q) for q in args["quantities"]]
+    if parent is None or parent.retired:
+        result.fail(f"split of twin {parent_id}, which is unknown or retired", where)
+    else:
+        if parent.holder != holder:
+            result.fail(f"twin {parent_id} split by {holder}, but {parent.holder} held it", where)
+        if sum(quantities) != parent.quantity:
+            result.fail(
+                f"split of twin {parent_id} does not conserve quantity: {parent.quantity} -> {sum(quantities)}", where
+            )
+        parent.retired = True
+    for child, quantity in zip(children, quantities, strict=True):
+        twins[child] = _Twin(holder, quantity, None)
+
+
+def _merge(event: ChainEvent, twins: dict[int, _Twin], result: CheckResult) -> None:
+    args, where = event.args, event.where
+    result.checked += 1
+    child_id, holder, quantity = int(args["childId"]), _addr(args["holder"]), int(args["quantity"])
+    total = 0
+    for parent_id in map(int, args["parentIds"]):
+        parent = twins.get(parent_id)
+        if parent is None or parent.retired:
+            result.fail(f"merge into twin {child_id} used twin {parent_id}, which is unknown or retired", where)
+            continue
+        if parent.holder != holder:
+            result.fail(f"twin {parent_id} merged by {holder}, but {parent.holder} held it", where)
+        total += parent.quantity
+        parent.retired = True
+    if total != quantity:
+        result.fail(f"merge into twin {child_id} does not conserve quantity: parents {total}, child {quantity}", where)
+    twins[child_id] = _Twin(holder, quantity, None)

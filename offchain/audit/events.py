@@ -1,0 +1,153 @@
+"""Every event of the deployment, fetched with eth_getLogs from the deploy blocks and decoded by manifest ABIs.
+
+Logs come in block chunks; a failing request is retried with exponential back-off, and a node that refuses a
+range as too large gets it in halves. Events are returned in chain order (block number, log index).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from eth_utils import event_abi_to_log_topic, to_checksum_address
+from web3 import Web3
+from web3.exceptions import Web3Exception
+
+from offchain.manifest import DeploymentManifest
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A minimal ERC-20 ABI: the escrow token need not be built from this repository.
+ERC20_ABI: list[dict[str, Any]] = [
+    {
+        "anonymous": False,
+        "inputs": [
+            {"indexed": True, "name": "from", "type": "address"},
+            {"indexed": True, "name": "to", "type": "address"},
+            {"indexed": False, "name": "value", "type": "uint256"},
+        ],
+        "name": "Transfer",
+        "type": "event",
+    },
+    {
+        "inputs": [{"name": "account", "type": "address"}],
+        "name": "balanceOf",
+        "outputs": [{"name": "", "type": "uint256"}],
+        "stateMutability": "view",
+        "type": "function",
+    },
+]
+
+
+class AuditRpcError(RuntimeError):
+    """The node kept failing after every retry."""
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """One decoded log."""
+
+    contract: str
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    log_index: int
+    tx_hash: str
+    address: str
+    position: tuple[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "position", (self.block_number, self.log_index))
+
+    @property
+    def where(self) -> str:
+        return f"{self.contract}.{self.name} block {self.block_number} log {self.log_index} tx {self.tx_hash}"
+
+
+class RpcClient:
+    """A web3 connection whose every call is retried with back-off."""
+
+    def __init__(self, w3: Web3, retries: int = 4, backoff_s: float = 0.5) -> None:
+        self.w3 = w3
+        self._retries = retries
+        self._backoff_s = backoff_s
+
+    def call(self, what: str, request: Callable[[], T]) -> T:
+        delay = self._backoff_s
+        for attempt in range(self._retries + 1):
+            try:
+                return request()
+            except (OSError, Web3Exception, ValueError) as exc:
+                if attempt == self._retries:
+                    raise AuditRpcError(f"{what} failed after {attempt + 1} attempts: {exc}") from exc
+                log.warning("%s failed (%s); retrying in %.1f s", what, exc, delay)
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
+class EventReader:
+    """Fetches and decodes the logs of addresses from given blocks up to one fixed block (the audit's view)."""
+
+    def __init__(self, rpc: RpcClient, to_block: int, chunk_blocks: int = 5_000) -> None:
+        self._rpc = rpc
+        self.to_block = to_block
+        self._chunk = chunk_blocks
+
+    def _logs(self, address: str, start: int, end: int) -> list[Any]:
+        params = {"address": address, "fromBlock": start, "toBlock": end}
+        try:
+            return list(self._rpc.call(f"eth_getLogs {address} {start}-{end}", lambda: self._rpc.w3.eth.get_logs(params)))
+        except AuditRpcError:
+            if end == start:
+                raise
+            # Providers cap results per request: the same range in halves usually passes.
+            middle = (start + end) // 2
+            return self._logs(address, start, middle) + self._logs(address, middle + 1, end)
+
+    def fetch(self, label: str, address: str, abi: Sequence[dict[str, Any]], from_block: int) -> list[ChainEvent]:
+        """Every log of `address` whose topic matches an event of `abi`; logs of unknown events are skipped."""
+        contract = self._rpc.w3.eth.contract(address=to_checksum_address(address), abi=abi)
+        by_topic = {
+            event_abi_to_log_topic(item): item["name"]  # type: ignore[arg-type]
+            for item in abi
+            if item.get("type") == "event" and not item.get("anonymous")
+        }
+        events: list[ChainEvent] = []
+        for start in range(from_block, self.to_block + 1, self._chunk):
+            end = min(start + self._chunk - 1, self.to_block)
+            for raw in self._logs(address, start, end):
+                topics = raw["topics"]
+                name = by_topic.get(bytes(topics[0])) if topics else None
+                if name is None:
+                    continue
+                decoded = contract.events[name]().process_log(raw)
+                events.append(
+                    ChainEvent(
+                        contract=label,
+                        name=name,
+                        args=dict(decoded["args"]),
+                        block_number=int(raw["blockNumber"]),
+                        log_index=int(raw["logIndex"]),
+                        tx_hash="0x" + bytes(raw["transactionHash"]).hex(),
+                        address=to_checksum_address(raw["address"]),
+                    )
+                )
+        return events
+
+    def fetch_manifest(self, manifest: DeploymentManifest) -> list[ChainEvent]:
+        """Every event of every manifest contract, in chain order."""
+        events: list[ChainEvent] = []
+        for name, entry in manifest.contracts.items():
+            events += self.fetch(name, entry.address, entry.abi, entry.deploy_block)
+        log.info("read %d events of %d contracts up to block %d", len(events), len(manifest.contracts), self.to_block)
+        return in_chain_order(events)
+
+
+def in_chain_order(events: Iterable[ChainEvent]) -> list[ChainEvent]:
+    return sorted(events, key=lambda e: e.position)
