@@ -38,7 +38,7 @@ class BuiltContract:
 
 
 def _sources_defining(root: Path, names: set[str]) -> dict[str, str]:
-    """Source unit name (path relative to `root`) -> text, for the files defining `names`."""
+    """Source unit name (path relative to `root`) -> text, for the files defining any of `names`."""
     found: dict[str, str] = {}
     missing = set(names)
     for path in sorted((root / "contracts").rglob("*.sol")):
@@ -50,8 +50,9 @@ def _sources_defining(root: Path, names: set[str]) -> dict[str, str]:
         if defined & missing:
             found[relative.as_posix()] = text
             missing -= defined
-    if missing:
-        raise BuildError(f"no source under {root / 'contracts'} defines {sorted(missing)}")
+    if not found:
+        raise BuildError(f"no source under {root / 'contracts'} defines any of {sorted(names)}")
+    # Names no source defines are left out: the code check reports each of them.
     return found
 
 
@@ -62,9 +63,7 @@ def _settings(root: Path) -> dict[str, Any]:
         "optimizer": {"enabled": bool(solc["optimizer"]["enabled"]), "runs": int(solc["optimizer"]["runs"])},
         "evmVersion": config["evm_version"],
         "remappings": list(solc.get("remappings", [])),
-        "outputSelection": {
-            "*": {"*": ["evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}
-        },
+        "outputSelection": {"*": {"*": ["evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}},
     }
 
 
@@ -88,7 +87,11 @@ def build(root: Path, names: set[str], cache: Path) -> dict[str, BuiltContract]:
         for name, artefact in contracts.items():
             deployed = artefact["evm"]["deployedBytecode"]
             ranges = tuple(
-                sorted((int(r["start"]), int(r["length"])) for refs in deployed.get("immutableReferences", {}).values() for r in refs)
+                sorted(
+                    (int(r["start"]), int(r["length"]))
+                    for refs in deployed.get("immutableReferences", {}).values()
+                    for r in refs
+                )
             )
             built[name] = BuiltContract(name, path, bytes.fromhex(deployed["object"]), ranges)
     return built

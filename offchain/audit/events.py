@@ -10,10 +10,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import to_checksum_address
 from web3 import Web3
+from web3.types import FilterParams
 from web3.exceptions import Web3Exception
 
 from offchain.manifest import DeploymentManifest
@@ -99,19 +101,33 @@ class EventReader:
         self.to_block = to_block
         self._chunk = chunk_blocks
 
-    def _logs(self, address: str, start: int, end: int) -> list[Any]:
-        params = {"address": address, "fromBlock": start, "toBlock": end}
+    def _logs(self, address: str, start: int, end: int, topics: list[Any] | None = None) -> list[Any]:
+        params: dict[str, Any] = {"address": address, "fromBlock": start, "toBlock": end}
+        if topics:
+            params["topics"] = topics
         try:
-            return list(self._rpc.call(f"eth_getLogs {address} {start}-{end}", lambda: self._rpc.w3.eth.get_logs(params)))
+            return list(
+                self._rpc.call(
+                    f"eth_getLogs {address} {start}-{end}",
+                    lambda: self._rpc.w3.eth.get_logs(cast(FilterParams, params)),
+                )
+            )
         except AuditRpcError:
             if end == start:
                 raise
             # Providers cap results per request: the same range in halves usually passes.
             middle = (start + end) // 2
-            return self._logs(address, start, middle) + self._logs(address, middle + 1, end)
+            return self._logs(address, start, middle, topics) + self._logs(address, middle + 1, end, topics)
 
-    def fetch(self, label: str, address: str, abi: Sequence[dict[str, Any]], from_block: int) -> list[ChainEvent]:
-        """Every log of `address` whose topic matches an event of `abi`; logs of unknown events are skipped."""
+    def fetch(
+        self,
+        label: str,
+        address: str,
+        abi: Sequence[dict[str, Any]],
+        from_block: int,
+        topics: list[Any] | None = None,
+    ) -> list[ChainEvent]:
+        """Every log of `address` (matching `topics` if given) decoded by `abi`; unknown events are skipped."""
         contract = self._rpc.w3.eth.contract(address=to_checksum_address(address), abi=abi)
         by_topic = {
             event_abi_to_log_topic(item): item["name"]  # type: ignore[arg-type]
@@ -121,7 +137,7 @@ class EventReader:
         events: list[ChainEvent] = []
         for start in range(from_block, self.to_block + 1, self._chunk):
             end = min(start + self._chunk - 1, self.to_block)
-            for raw in self._logs(address, start, end):
+            for raw in self._logs(address, start, end, topics):
                 topics = raw["topics"]
                 name = by_topic.get(bytes(topics[0])) if topics else None
                 if name is None:

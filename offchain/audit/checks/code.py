@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from offchain.audit.build import BuiltContract
 from offchain.audit.findings import CheckResult
@@ -61,14 +61,18 @@ def check(
         where = f"{name} at {entry.address}"
         code = code_at(entry.address)
         if keccak(code).hex() != entry.runtime_code_hash.lower().removeprefix("0x"):
-            result.fail(f"code hash 0x{keccak(code).hex()} differs from the manifest's {entry.runtime_code_hash}", where)
+            result.fail(
+                f"code hash 0x{keccak(code).hex()} differs from the manifest's {entry.runtime_code_hash}", where
+            )
         target = built.get(name)
         if target is None:
             result.fail(f"no contract {name} in this repository's sources: cannot be the reviewed code", where)
             continue
         same_code, same_metadata, why = compare(code, target)
         if not same_code:
-            result.fail(f"impostor: the code at this address is not {name} built from {target.source_path}: {why}", where)
+            result.fail(
+                f"impostor: the code at this address is not {name} built from {target.source_path}: {why}", where
+            )
         elif not same_metadata:
             result.note(
                 f"executable code equals {name} built from {target.source_path} (immutables masked); the metadata "

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from offchain.audit.events import ChainEvent
 from offchain.audit.findings import CheckResult
@@ -50,7 +50,7 @@ def _check_order(order: OrderHistory, opened: ChainEvent, result: CheckResult) -
     freight = {int(e.args["legIndex"]): int(e.args["freight"]) for e in order.of("LegAdded")}
     verdicts = {bytes(e.args["verdictId"]): e for e in order.of("VerdictAccepted")}
     settled = order.of("OrderSettled")
-    total, by_leg = 0, defaultdict(int)
+    total, by_leg = 0, defaultdict[int, int](int)
     charged: set[bytes] = set()
     for penalty in order.of("PenaltyApplied"):
         result.checked += 1
@@ -93,7 +93,9 @@ def _check_order(order: OrderHistory, opened: ChainEvent, result: CheckResult) -
         result.fail(f"penalties {total} exceed the cap {terms['penaltyCap']}", f"order {order.order_id}")
     for leg, amount in by_leg.items():
         if leg != NO_LEG and amount > freight.get(leg, 0):
-            result.fail(f"leg {leg} charged {amount}, more than its freight {freight.get(leg, 0)}", f"order {order.order_id}")
+            result.fail(
+                f"leg {leg} charged {amount}, more than its freight {freight.get(leg, 0)}", f"order {order.order_id}"
+            )
     _check_split(order, opened, total, by_leg, freight, result)
 
 
@@ -177,13 +179,17 @@ def _check_transfers(history: History, escrow: str, result: CheckResult) -> None
         same_tx = by_tx.get(transfer.tx_hash, [])
         if to == escrow:
             explained = any(
-                e.name == "OrderOpened" and int(e.args["amount"]) == value and to_checksum_address(e.args["buyer"]) == source
+                e.name == "OrderOpened"
+                and int(e.args["amount"]) == value
+                and to_checksum_address(e.args["buyer"]) == source
                 for e in same_tx
             )
             what = f"token transfer of {value} into Escrow from {source}"
         else:
             explained = any(
-                e.name == "Withdrawn" and int(e.args["amount"]) == value and to_checksum_address(e.args["account"]) == to
+                e.name == "Withdrawn"
+                and int(e.args["amount"]) == value
+                and to_checksum_address(e.args["account"]) == to
                 for e in same_tx
             )
             what = f"token transfer of {value} out of Escrow to {to}"

@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
-from oracles.verdicts import COMPACT_SIGNATURE_LENGTH, VerdictError, make_verdict, recover_signer, verdict_id
 from offchain.audit.events import ChainEvent
 from offchain.audit.findings import CheckResult
 from offchain.audit.history import History
+from oracles.verdicts import COMPACT_SIGNATURE_LENGTH, VerdictError, make_verdict, recover_signer, verdict_id
 
 # (function name, decoded arguments) of a transaction's input, or None when it is not a hub call.
 CallDecoder = Callable[[str], tuple[str, Mapping[str, Any]] | None]
