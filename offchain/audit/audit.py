@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_typing import HexStr
 from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
-from eth_typing import HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 

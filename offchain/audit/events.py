@@ -15,8 +15,8 @@ from typing import Any, TypeVar, cast
 from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 from web3 import Web3
-from web3.types import FilterParams
 from web3.exceptions import Web3Exception
+from web3.types import FilterParams
 
 from offchain.manifest import DeploymentManifest
 

@@ -42,7 +42,7 @@ class Figures:
 
 def _time(ts: int) -> float:
     """Unix seconds as a matplotlib date number (axes are formatted as UTC dates)."""
-    return float(mdates.date2num(datetime.fromtimestamp(ts, tz=UTC))  # type: ignore[no-untyped-call])
+    return float(mdates.date2num(datetime.fromtimestamp(ts, tz=UTC)))  # type: ignore[no-untyped-call]
 
 
 def _sla_cfp(order: OrderHistory) -> tuple[object, ...] | None:
