@@ -7,11 +7,18 @@ event lists (their custody outlives the order; splits and merges make new twins)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from offchain.audit.events import ChainEvent
 
 GOODS = 0
+
+
+def struct_field(value: Any, name: str, index: int) -> Any:
+    """A field of a decoded ABI struct: web3 gives mappings (AttributeDict) for events, tuples elsewhere."""
+    return value[name] if isinstance(value, Mapping) else value[index]
 
 
 @dataclass
@@ -74,7 +81,9 @@ def rebuild(chain_id: int, to_block: int, events: list[ChainEvent], token_transf
         if event.contract == "Procurement":
             if event.name == "CfpOpened":
                 cfp_id = int(args["cfpId"])
-                order_id = cfp_id if int(args["params"][0]) == GOODS else int(args["parentOrderId"])
+                order_id = (
+                    cfp_id if int(struct_field(args["params"], "kind", 0)) == GOODS else int(args["parentOrderId"])
+                )
                 order_of_cfp[cfp_id] = order_id
                 history.order(order_id).cfp_ids.append(cfp_id)
             if "cfpId" in args and int(args["cfpId"]) in order_of_cfp:

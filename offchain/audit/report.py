@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -20,15 +21,12 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
 from offchain.audit.audit import AuditReport
-from offchain.audit.history import OrderHistory
+from offchain.audit.history import OrderHistory, struct_field
 from offchain.audit.series import SeriesError, fetch_readings
 
 log = logging.getLogger(__name__)
 
-# CfpParams: index of `windowStart` and of the SlaTerms tuple; SlaTerms: temperature band in 0.01 degC.
-_CFP_WINDOW_START, _CFP_SLA, _CFP_KIND = 5, 13, 0
-_TEMP_MIN, _TEMP_MAX = 0, 1
-_DELIVERY = 1
+_DELIVERY = 1  # CfpKind
 
 
 @dataclass
@@ -45,13 +43,13 @@ def _time(ts: int) -> float:
     return float(mdates.date2num(datetime.fromtimestamp(ts, tz=UTC)))  # type: ignore[no-untyped-call]
 
 
-def _sla_cfp(order: OrderHistory) -> tuple[object, ...] | None:
+def _sla_cfp(order: OrderHistory) -> Any | None:
     """CfpOpened params in force: the last awarded DELIVERY CFP's, else the GOODS CFP's."""
     opened = {int(e.args["cfpId"]): e.args["params"] for e in order.of("CfpOpened")}
     awarded = [int(e.args["cfpId"]) for e in order.of("CfpAwarded")]
-    deliveries = [c for c in awarded if c in opened and int(opened[c][_CFP_KIND]) == _DELIVERY]
+    deliveries = [c for c in awarded if c in opened and int(struct_field(opened[c], "kind", 0)) == _DELIVERY]
     chosen = deliveries[-1] if deliveries else order.order_id
-    return tuple(opened[chosen]) if chosen in opened else None
+    return opened.get(chosen)
 
 
 def plot_order(report: AuditReport, order: OrderHistory, folder: Path, api_url: str | None, figures: Figures) -> None:
@@ -89,7 +87,7 @@ def plot_order(report: AuditReport, order: OrderHistory, folder: Path, api_url: 
     params = _sla_cfp(order)
     times = [int(e.args["timestamp"]) for e in handoffs] + [w for s, e, _ in verdict_windows for w in (s, e)]
     if params is not None:
-        times.append(int(params[_CFP_WINDOW_START]))  # type: ignore[call-overload]
+        times.append(int(struct_field(params, "windowStart", 5)))
     if deadline:
         times.append(deadline)
     for twin_id in order.twin_ids:
@@ -106,8 +104,9 @@ def plot_order(report: AuditReport, order: OrderHistory, folder: Path, api_url: 
             [_time(r.ts_ms // 1000) for r in readings], [r.temp_centi_c / 100 for r in readings], label="temperature"
         )
         if params is not None:
-            sla = params[_CFP_SLA]
-            low, high = int(sla[_TEMP_MIN]) / 100, int(sla[_TEMP_MAX]) / 100  # type: ignore[index]
+            sla = struct_field(params, "sla", 13)
+            low = int(struct_field(sla, "tempMinCentiC", 0)) / 100
+            high = int(struct_field(sla, "tempMaxCentiC", 1)) / 100
             ax.axhspan(low, high, color="tab:green", alpha=0.15, label=f"SLA band {low:g}..{high:g} degC")
         for start, end, _ in verdict_windows:
             ax.axvspan(_time(start), _time(end), color="tab:red", alpha=0.3)

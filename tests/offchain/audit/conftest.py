@@ -58,13 +58,13 @@ class Deployment:
     summary: dict[str, Any]
 
     def env(self, **extra: str) -> dict[str, str]:
-        return tool_env(
-            ASC_AUDIT_RPC_URL=self.rpc_url,
-            ASC_AUDIT_BUILD_CACHE=str(self.build_cache),
-            ASC_STORAGE_BACKEND="embedded",
-            ASC_STORAGE_DIRECTORY=str(self.evidence),
-            **extra,
-        )
+        settings = {
+            "ASC_AUDIT_RPC_URL": self.rpc_url,
+            "ASC_AUDIT_BUILD_CACHE": str(self.build_cache),
+            "ASC_STORAGE_BACKEND": "embedded",
+            "ASC_STORAGE_DIRECTORY": str(self.evidence),
+        }
+        return tool_env(**(settings | extra))
 
 
 @pytest.fixture(scope="session")
