@@ -8,6 +8,7 @@ do nothing more; splits and merges conserve quantity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,11 @@ class _Twin:
     consignee: str | None
     offer_to: str | None = None
     retired: bool = False
+    delivered: bool = False
+    holders: list[str] | None = None  # custody chain, first holder first
+
+    def __post_init__(self) -> None:
+        self.holders = [self.holder]
 
 
 def check(history: History, sender_of: TxSender) -> CheckResult:
@@ -37,6 +43,12 @@ def check(history: History, sender_of: TxSender) -> CheckResult:
             _apply(event, twins, result, sender_of)
     if result.checked == 0:
         result.note("no handoff, split or merge on chain", "CustodyTwin")
+    failed = {int(n) for f in result.failures for n in re.findall(r"\btwin (\d+)\b", f.what)}
+    for twin_id, twin in sorted(twins.items()):
+        chain = " -> ".join(twin.holders or [])
+        state = "retired" if twin.retired else ("delivered" if twin.delivered else f"held by {twin.holder}")
+        if twin_id not in failed and len(twin.holders or []) > 1:
+            result.ok(f"{len(twin.holders or []) - 1} handoffs, {state}: {chain}", f"twin {twin_id}")
     return result
 
 
@@ -95,7 +107,9 @@ def _apply(event: ChainEvent, twins: dict[int, _Twin], result: CheckResult, send
         if sender != to:
             result.fail(f"acceptance of twin {twin_id} sent by {sender}, not by the receiver {to}", where)
         twin.holder, twin.offer_to = to, None
+        (twin.holders or []).append(to)
     elif name == "TwinDelivered":
+        twin.delivered = True
         consignee = _addr(args["consignee"])
         if consignee != twin.consignee or twin.holder != consignee:
             result.fail(

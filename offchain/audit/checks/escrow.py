@@ -44,6 +44,7 @@ def check_penalties(history: History) -> CheckResult:
 
 
 def _check_order(order: OrderHistory, opened: ChainEvent, result: CheckResult) -> None:
+    failures_before = len(result.failures)
     terms = opened.args
     seller = to_checksum_address(terms["seller"])
     carriers = {int(e.args["legIndex"]): to_checksum_address(e.args["carrier"]) for e in order.of("LegAdded")}
@@ -66,19 +67,11 @@ def _check_order(order: OrderHistory, opened: ChainEvent, result: CheckResult) -
                 allowed = _ceil_hours(late) * int(terms["penaltyPerHourLate"])
                 if amount > allowed:
                     result.fail(f"lateness penalty {amount} exceeds {allowed} for {late} s late", where)
+        elif vid not in verdicts:
+            # Still counted below: the money was charged, whatever its justification.
+            result.fail(f"penalty names verdict 0x{vid.hex()}, which no accepted verdict of this order is", where)
         else:
-            verdict = verdicts.get(vid)
-            if verdict is None:
-                result.fail(f"penalty names verdict 0x{vid.hex()}, which no accepted verdict of this order is", where)
-                continue
-            v = verdict.args
-            if verdict.tx_hash != penalty.tx_hash or int(v["penalty"]) != amount:
-                result.fail(f"verdict 0x{vid.hex()} reports penalty {v['penalty']}, Escrow charged {amount}", where)
-            if int(a["severity"]) != int(v["severity"]):
-                result.fail(f"severity {a['severity']} differs from the verdict's {v['severity']}", where)
-            limit = int(v["severity"]) * int(terms["penaltyPerExcursion"])
-            if amount > limit:
-                result.fail(f"penalty {amount} exceeds severity x penaltyPerExcursion = {limit}", where)
+            _check_verdict_penalty(penalty, verdicts[vid], int(terms["penaltyPerExcursion"]), where, result)
             charged.add(vid)
         liable = to_checksum_address(a["liable"])
         expected = seller if leg == NO_LEG else carriers.get(leg)
@@ -97,6 +90,26 @@ def _check_order(order: OrderHistory, opened: ChainEvent, result: CheckResult) -
                 f"leg {leg} charged {amount}, more than its freight {freight.get(leg, 0)}", f"order {order.order_id}"
             )
     _check_split(order, opened, total, by_leg, freight, result)
+    if len(result.failures) == failures_before:
+        state = "settled" if settled else ("cancelled" if order.of("OrderCancelled") else "open")
+        result.ok(
+            f"{len(order.of('PenaltyApplied'))} penalties totalling {total} (cap {terms['penaltyCap']}), {state}",
+            f"order {order.order_id}",
+        )
+
+
+def _check_verdict_penalty(
+    penalty: ChainEvent, verdict: ChainEvent, per_excursion: int, where: str, result: CheckResult
+) -> None:
+    a, v = penalty.args, verdict.args
+    amount, vid = int(a["amount"]), bytes(a["verdictId"])
+    if verdict.tx_hash != penalty.tx_hash or int(v["penalty"]) != amount:
+        result.fail(f"verdict 0x{vid.hex()} reports penalty {v['penalty']}, Escrow charged {amount}", where)
+    if int(a["severity"]) != int(v["severity"]):
+        result.fail(f"severity {a['severity']} differs from the verdict's {v['severity']}", where)
+    limit = int(v["severity"]) * per_excursion
+    if amount > limit:
+        result.fail(f"penalty {amount} exceeds severity x penaltyPerExcursion = {limit}", where)
 
 
 def _check_split(
