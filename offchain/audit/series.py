@@ -1,13 +1,13 @@
-"""Sensor series of a shipment from the ASC API (`GET /shipments/{twinId}/readings`, cursor pages)."""
+"""Sensor series of a shipment (= its custody twin id) from the ASC API, through the API's own client."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import httpx
+from pydantic import ValidationError
 
-PAGE_LIMIT = 500
-MAX_PAGES = 1_000  # 500k readings: far beyond one shipment; stops a misbehaving cursor from looping forever
+from offchain.api.client import ApiClient, ApiError
 
 
 class SeriesError(RuntimeError):
@@ -23,25 +23,14 @@ class Reading:
 
 
 def fetch_readings(api_url: str, shipment_id: int, from_ms: int, to_ms: int, timeout_s: float = 30.0) -> list[Reading]:
-    readings: list[Reading] = []
-    cursor: str | None = None
-    url = f"{api_url.rstrip('/')}/shipments/{shipment_id}/readings"
-    with httpx.Client(timeout=timeout_s) as client:
-        for _ in range(MAX_PAGES):
-            params: dict[str, str | int] = {"from_ms": from_ms, "to_ms": to_ms, "limit": PAGE_LIMIT}
-            if cursor:
-                params["cursor"] = cursor
-            try:
-                response = client.get(url, params=params)
-                response.raise_for_status()
-                page = response.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise SeriesError(f"GET {url}: {exc}") from exc
-            readings += [
-                Reading(int(r["ts_ms"]), int(r["temp_centi_c"]), int(r["humidity_bp"]), int(r["shock_milli_g"]))
-                for r in page["items"]
+    """Every reading of `shipment_id` in [from_ms, to_ms), oldest first."""
+    try:
+        with ApiClient(api_url, timeout_s=timeout_s) as api:
+            return [
+                Reading(r.ts_ms, r.temp_centi_c, r.humidity_bp, r.shock_milli_g)
+                for r in api.readings(str(shipment_id), from_ms=from_ms, to_ms=to_ms)
             ]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return readings
-    raise SeriesError(f"GET {url}: more than {MAX_PAGES} pages")
+    except ApiError as exc:
+        raise SeriesError(f"the API at {api_url} refused the readings of {shipment_id}: {exc}") from exc
+    except (httpx.HTTPError, ValidationError) as exc:
+        raise SeriesError(f"cannot read the readings of {shipment_id} from {api_url}: {exc}") from exc

@@ -44,7 +44,7 @@ def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str
     write_manifest(build_manifest(suite, deployer.address, network_name, web3.provider.endpoint_uri), manifest_path)
 
     store = EmbeddedStore(evidence_dir)
-    stored: dict[str, str] = {}
+    stored: dict[str, Any] = {}
     original_submit = lifecycle.submit_verdict
 
     def submit_with_evidence(suite: Any, oracles: Any, order_id: int, twin_id: int, window: Any, *rest: Any) -> Any:
@@ -61,6 +61,7 @@ def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str
         }
         data = encode_evidence(evidence)
         stored["cid"] = cid_to_text(store.put(data))
+        stored["window"] = list(window)
         return original_submit(suite, oracles, order_id, twin_id, window, submitter, evidence_hash(data))
 
     lifecycle.submit_verdict = submit_with_evidence
@@ -74,6 +75,7 @@ def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str
         "twin_id": result.twin_id,
         "verdict_id": "0x" + result.verdict_id.hex(),
         "evidence_cid": stored["cid"],
+        "verdict_window": stored["window"],
         "funded_order_id": funded,
         "escrow": suite.escrow.address,
         "token": token.address,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 from eth_utils.crypto import keccak
@@ -12,7 +13,7 @@ from web3 import Web3
 
 from offchain.storage.cid import parse_cid
 from offchain.storage.store import EmbeddedStore
-from tests.offchain.audit.conftest import Deployment, run_audit_cli, tool_env
+from tests.offchain.audit.conftest import ROOT, Deployment, run_audit_cli, tool_env
 
 
 def test_a_clean_deployment_passes_every_check(deployment: Deployment, tmp_path: Path) -> None:
@@ -164,3 +165,18 @@ def test_a_manifest_for_another_chain_is_bad_input(deployment: Deployment, tmp_p
     run = run_audit_cli("--manifest", str(other), env=deployment.env())
     assert run.returncode == 2
     assert "manifest is for chain 1" in run.stderr
+
+
+def test_the_brownie_script_audits_the_active_network(deployment: Deployment, network_name: str) -> None:
+    env = deployment.env(ASC_MANIFEST=str(deployment.manifest))
+    del env["ASC_AUDIT_RPC_URL"]  # the script takes the active network's endpoint
+    done = subprocess.run(
+        ["brownie", "run", "scripts/audit.py", "--network", network_name, "--silent"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "PASS code" in done.stdout and done.stdout.rstrip().endswith("PASS")
