@@ -108,8 +108,9 @@ def plot_order(report: AuditReport, order: OrderHistory, folder: Path, api_url: 
             low = int(struct_field(sla, "tempMinCentiC", 0)) / 100
             high = int(struct_field(sla, "tempMaxCentiC", 1)) / 100
             ax.axhspan(low, high, color="tab:green", alpha=0.15, label=f"SLA band {low:g}..{high:g} degC")
-        for start, end, _ in verdict_windows:
-            ax.axvspan(_time(start), _time(end), color="tab:red", alpha=0.3)
+        for index, (start, end, _) in enumerate(verdict_windows):
+            label = "verdict window" if index == 0 else None
+            ax.axvspan(_time(start), _time(end), color="tab:red", alpha=0.3, label=label)
         ax.set_ylabel("degC")
         ax.set_title(f"order {order.order_id}, twin {twin_id}: {len(readings)} readings from the API")
         ax.legend(loc="upper left", fontsize="small")
