@@ -12,6 +12,7 @@ from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from offchain.audit.build import BuildError, build
 from offchain.audit.checks import code, custody, escrow, evidence, verdicts
@@ -62,7 +63,7 @@ def connect(manifest: DeploymentManifest, settings: AuditSettings) -> Web3:
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
     try:
         chain_id = w3.eth.chain_id
-    except Exception as exc:  # requests/web3 raise many types for an unreachable node
+    except (OSError, Web3Exception, ValueError) as exc:  # requests' connection errors are OSErrors
         raise AuditInputError(f"cannot reach the node at {url}: {exc}") from exc
     if chain_id != manifest.chain_id:
         raise AuditInputError(f"the node at {url} is chain {chain_id}; the manifest is for chain {manifest.chain_id}")
@@ -115,7 +116,13 @@ def run_audit(
     store = store or open_store(settings.storage)
     try:
         report = AuditReport(manifest.network, manifest.chain_id, block, manifest, history, shipment=shipment)
-        report.checks.append(custody.check(history, lambda h: to_checksum_address(transaction(h)["from"])))
+        report.checks.append(
+            custody.check(
+                history,
+                lambda h: to_checksum_address(transaction(h)["from"]),
+                lambda a: len(rpc.call(f"eth_getCode {a}", lambda: w3.eth.get_code(to_checksum_address(a)))) > 0,
+            )
+        )
         report.checks.append(verdicts.check(history, hub_entry.address, decode_call))
         report.checks.append(evidence.check(history, store))
         report.checks.append(escrow.check_penalties(history))
