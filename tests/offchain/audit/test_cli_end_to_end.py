@@ -180,3 +180,9 @@ def test_the_brownie_script_audits_the_active_network(deployment: Deployment, ne
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "PASS code" in done.stdout and done.stdout.rstrip().endswith("PASS")
+
+
+def test_invalid_settings_are_bad_input(tmp_path: Path) -> None:
+    run = run_audit_cli("--manifest", str(tmp_path / "m.json"), env=tool_env(ASC_AUDIT_LOG_CHUNK_BLOCKS="0"))
+    assert run.returncode == 2
+    assert "log_chunk_blocks" in run.stderr
