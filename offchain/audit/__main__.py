@@ -29,7 +29,11 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m offchain.audit", description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", required=True, type=Path, help="deployment manifest (scripts/deploy.py)")
-    parser.add_argument("--shipment", type=int, help="audit only this order id (global checks still run)")
+    parser.add_argument(
+        "--shipment",
+        type=int,
+        help="report only this order (custody, escrow reconciliation and code stay deployment-wide)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of text")
     parser.add_argument("--report", type=Path, help="write FILE.md, FILE.html and plots next to them")
     parser.add_argument("--verbose", action="store_true", help="log progress")

@@ -1,7 +1,8 @@
 """Every event of the deployment, fetched with eth_getLogs from the deploy blocks and decoded by manifest ABIs.
 
-Logs come in block chunks; a failing request is retried with exponential back-off, and a node that refuses a
-range as too large gets it in halves. Events are returned in chain order (block number, log index).
+Logs come in block chunks; a request that fails in transport is retried with exponential back-off, and a
+range the node refuses (too many results, range too large) is asked again in halves. Events are returned in
+chain order (block number, log index).
 """
 
 from __future__ import annotations
@@ -79,12 +80,17 @@ class RpcClient:
         self._retries = retries
         self._backoff_s = backoff_s
 
-    def call(self, what: str, request: Callable[[], T]) -> T:
+    def call(
+        self,
+        what: str,
+        request: Callable[[], T],
+        retry_on: tuple[type[Exception], ...] = (OSError, Web3Exception, ValueError),
+    ) -> T:
         delay = self._backoff_s
         for attempt in range(self._retries + 1):
             try:
                 return request()
-            except (OSError, Web3Exception, ValueError) as exc:
+            except retry_on as exc:
                 if attempt == self._retries:
                     raise AuditRpcError(f"{what} failed after {attempt + 1} attempts: {exc}") from exc
                 log.warning("%s failed (%s); retrying in %.1f s", what, exc, delay)
@@ -105,19 +111,18 @@ class EventReader:
         params: dict[str, Any] = {"address": address, "fromBlock": start, "toBlock": end}
         if topics:
             params["topics"] = topics
+        what = f"eth_getLogs {address} {start}-{end}"
         try:
-            return list(
-                self._rpc.call(
-                    f"eth_getLogs {address} {start}-{end}",
-                    lambda: self._rpc.w3.eth.get_logs(cast(FilterParams, params)),
-                )
-            )
-        except AuditRpcError:
+            # Transport failures are retried with back-off; an answer that refuses the request is not.
+            logs = self._rpc.call(what, lambda: self._rpc.w3.eth.get_logs(cast(FilterParams, params)), (OSError,))
+        except (Web3Exception, ValueError) as exc:
             if end == start:
-                raise
-            # Providers cap results per request: the same range in halves usually passes.
+                raise AuditRpcError(f"{what} refused: {exc}") from exc
+            # Providers cap the results or the range of one request: the same range in halves usually passes.
+            log.info("%s refused (%s); asking in halves", what, exc)
             middle = (start + end) // 2
             return self._logs(address, start, middle, topics) + self._logs(address, middle + 1, end, topics)
+        return list(logs)
 
     def fetch(
         self,
