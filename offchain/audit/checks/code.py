@@ -20,6 +20,9 @@ from offchain.audit.build import BuiltContract
 from offchain.audit.findings import CheckResult
 from offchain.manifest import DeploymentManifest
 
+# Sources that build, and so pass the comparison, but must never hold real money or goods.
+NOT_FOR_PRODUCTION = ("contracts/dev/", "contracts/test/")
+
 
 def split_metadata(code: bytes) -> tuple[bytes, bytes]:
     """(executable, CBOR metadata incl. its 2-byte length); no metadata when the length does not fit."""
@@ -81,6 +84,8 @@ def check(
             )
         else:
             result.ok(f"identical to {target.source_path} built here (immutables masked, metadata equal)", where)
+        if same_code and target.source_path.startswith(NOT_FOR_PRODUCTION):
+            result.note(f"{target.source_path} is a development/test-only contract, not meant for real money", where)
     if manifest.token not in {e.address for e in manifest.contracts.values()}:
         result.note("the escrow token is not part of the manifest's contracts: its code is not checked", manifest.token)
     return result

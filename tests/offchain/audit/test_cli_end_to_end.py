@@ -34,6 +34,8 @@ def test_a_clean_deployment_passes_every_check(deployment: Deployment, tmp_path:
     assert deployment.summary["order_id"] in result["orders"]
     assert run.check("custody")["checked"] == 3  # pickup, cross-dock, delivery offers
     assert run.check("verdicts")["checked"] == 1
+    notes = [f for f in run.check("code")["findings"] if f["status"] == "NOTE"]
+    assert [n["where"] for n in notes] == [f"BackdoorToken at {deployment.summary['token']}"]
 
 
 def test_the_report_is_written_with_plots(deployment: Deployment, tmp_path: Path) -> None:
