@@ -63,8 +63,9 @@ def plot_order(report: AuditReport, order: OrderHistory, folder: Path, api_url: 
     folder.mkdir(parents=True, exist_ok=True)
 
     fig, ax = plt.subplots(figsize=(9, 2.8))
-    for start, end, kind in verdict_windows:
-        ax.axvspan(_time(start), _time(end), color="tab:red", alpha=0.3, label=f"verdict window (kind {kind})")
+    for index, (start, end, _) in enumerate(verdict_windows):
+        label = "verdict window" if index == 0 else None
+        ax.axvspan(_time(start), _time(end), color="tab:red", alpha=0.3, label=label)
     for i, event in enumerate(handoffs):
         ax.axvline(_time(int(event.args["timestamp"])), color="tab:blue")
         ax.annotate(f"-> {str(event.args['to'])[:8]}", (_time(int(event.args["timestamp"])), 0.2 + 0.2 * (i % 4)))
