@@ -65,6 +65,18 @@ class History:
     def named(self, contract: str, name: str) -> list[ChainEvent]:
         return [e for e in self.events if e.contract == contract and e.name == name]
 
+    def timeline(self, order_id: int) -> list[ChainEvent]:
+        """Everything that happened to an order and to its twins, in chain order."""
+        order = self.orders[order_id]
+        custody = [e for t in order.twin_ids if t in self.twins for e in self.twins[t].events]
+        unique = {e.position: e for e in order.procurement + order.escrow + order.verdicts + custody}
+        return [unique[p] for p in sorted(unique)]
+
+    @property
+    def withdrawals(self) -> list[ChainEvent]:
+        """Pull payments out of Escrow (per account, not per order)."""
+        return self.named("Escrow", "Withdrawn")
+
     def order(self, order_id: int) -> OrderHistory:
         return self.orders.setdefault(order_id, OrderHistory(order_id))
 

@@ -21,6 +21,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
 from offchain.audit.audit import AuditReport
+from offchain.audit.events import ChainEvent
 from offchain.audit.history import OrderHistory, struct_field
 from offchain.audit.series import SeriesError, fetch_readings
 
@@ -123,6 +124,19 @@ def plot_order(report: AuditReport, order: OrderHistory, folder: Path, api_url: 
         figures.images[order.order_id].append(path)
 
 
+def describe(event: ChainEvent) -> str:
+    """One line per event: its name and scalar fields (structs such as CFP terms are left out)."""
+    fields = []
+    for name, value in event.args.items():
+        if isinstance(value, bytes | bytearray):
+            fields.append(f"{name}=0x{bytes(value).hex()}")
+        elif isinstance(value, int | str | bool):
+            fields.append(f"{name}={value}")
+        elif isinstance(value, list | tuple) and all(isinstance(v, int | str) for v in value):
+            fields.append(f"{name}=[{', '.join(map(str, value))}]")
+    return f"block {event.block_number}: {event.contract}.{event.name}({', '.join(fields)})"
+
+
 def _summary_lines(report: AuditReport) -> list[str]:
     return [
         f"network {report.network}, chain {report.chain_id}, audited at block {report.block}",
@@ -143,7 +157,11 @@ def render_markdown(report: AuditReport, figures: Figures, base: Path) -> str:
         out += [f"### Order {order_id}", ""]
         out += [f"![order {order_id}]({p.relative_to(base).as_posix()})" for p in figures.images.get(order_id, [])]
         out += [f"- {r}" for r in figures.remarks.get(order_id, [])]
+        out += ["", "History rebuilt from events:", ""]
+        out += [f"1. `{describe(e)}`" for e in report.history.timeline(order_id)]
         out.append("")
+    out += ["## Withdrawals", ""]
+    out += [f"- `{describe(e)}`" for e in report.history.withdrawals] or ["- none"]
     return "\n".join(out) + "\n"
 
 
@@ -167,7 +185,10 @@ def render_html(report: AuditReport, figures: Figures, base: Path) -> str:
     for order_id in sorted(report.history.orders):
         images = "".join(f"<img src='{e(p.relative_to(base).as_posix())}'>" for p in figures.images.get(order_id, []))
         remarks = "".join(f"<li>{e(r)}</li>" for r in figures.remarks.get(order_id, []))
-        body.append(f"<h2>Order {order_id}</h2>{images}<ul>{remarks}</ul>")
+        timeline = "".join(f"<li><code>{e(describe(x))}</code></li>" for x in report.history.timeline(order_id))
+        body.append(f"<h2>Order {order_id}</h2>{images}<ul>{remarks}</ul><ol>{timeline}</ol>")
+    withdrawals = "".join(f"<li><code>{e(describe(x))}</code></li>" for x in report.history.withdrawals)
+    body.append(f"<h2>Withdrawals</h2><ul>{withdrawals or '<li>none</li>'}</ul>")
     style = (
         "body{font-family:sans-serif;max-width:1000px}.PASS{color:green}.FAIL{color:#b00}.NOTE{color:#a60}"
         "td,th{padding:2px 8px}"

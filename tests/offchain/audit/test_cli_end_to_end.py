@@ -46,6 +46,8 @@ def test_the_report_is_written_with_plots(deployment: Deployment, tmp_path: Path
     markdown = (tmp_path / "audit.md").read_text()
     assert "PASS code" in markdown and deployment.summary["verdict_id"] in markdown
     assert "no API configured" in markdown  # no sensor series invented
+    assert "CustodyTwin.HandoffAccepted(twinId=1" in markdown and "Escrow.OrderSettled(orderId=1" in markdown
+    assert markdown.count("Escrow.Withdrawn(") == 4  # supplier, two carriers, wholesaler
     assert (tmp_path / "audit.html").read_text().startswith("<!doctype html>")
     order = deployment.summary["order_id"]
     assert (tmp_path / "audit-plots" / f"order-{order}-timeline.png").stat().st_size > 0
