@@ -1,0 +1,1 @@
+"""One module per concern; each exposes `check(...) -> CheckResult`. Only `escrow` knows Escrow's rules."""
