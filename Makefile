@@ -22,7 +22,7 @@ PY_STAMP := $(VENV)/.lock-$(shell sha256sum requirements.lock | cut -c1-16)
 NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16)
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
-.PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo api openapi \
+.PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo audit api openapi \
         bench-gas bench-detect bench-api bench-oracle evaluate ipfs-node clean
 
 help:  ## list the targets
@@ -87,9 +87,13 @@ deploy: chain  ## deploy the suite to the local chain and write the deployment m
 	rm -rf build/deployments
 	brownie run scripts/deploy.py --network asc-local --silent
 
-demo: deploy  ## the main job: one scripted shipment through its whole life on the local chain
+demo: deploy  ## the main job: one scripted shipment through its whole life on the local chain, then its audit
 	rm -rf build/deployments
 	brownie run scripts/demo.py --network asc-local --silent
+	python -m offchain.audit --manifest $(STATE_DIR)/deployments/asc-local.json --report $(STATE_DIR)/audit/report.md
+
+audit: setup  ## verify the local chain's history from events alone -> .state/audit/report.md (+ .html, plots)
+	python -m offchain.audit --manifest $(STATE_DIR)/deployments/asc-local.json --report $(STATE_DIR)/audit/report.md
 
 # ---------------------------------------------------------------------------------------------- benchmarks
 bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> bench/results/gas.json

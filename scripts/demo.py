@@ -30,6 +30,8 @@ from brownie import (
 
 from offchain.devkeys import dev_oracle_accounts
 from offchain.manifest import default_manifest_path, load_manifest
+from offchain.storage.settings import StorageSettings
+from offchain.storage.store import open_store
 from scripts.deploy import DEV_ORACLES, ROOT, Suite
 from scripts.lifecycle import UNIT, Actors, register_participants, run_lifecycle
 
@@ -63,6 +65,7 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             register_participants(suite, actors)
     oracles = dev_oracle_accounts(DEV_ORACLES, web3.eth.chain_id)
+    store = open_store(StorageSettings())  # the embedded store in .state/evidence unless ASC_STORAGE_* says otherwise
 
     step = 0
 
@@ -74,7 +77,7 @@ def main() -> None:
     # brownie prints a banner per transaction on live networks whatever --silent says; the story's own
     # progress lines (stderr) are what a person wants to read.
     with contextlib.redirect_stdout(io.StringIO()):
-        result = run_lifecycle(suite, deployer, actors, oracles, progress)
+        result = run_lifecycle(suite, deployer, actors, oracles, progress, store=store)
     order = suite.escrow.order(result.order_id)
     summary = {
         "chain_id": web3.eth.chain_id,
