@@ -34,8 +34,16 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
     uint8 public constant MAX_LEGS = 4;
     /// @notice `activeLeg` value when no carrier holds the goods (the seller is liable).
     uint8 public constant NO_LEG = type(uint8).max;
+    /// @notice Bit of `Order.claimRecords` set once the seller's record (`sellerPenalty`) holds a claim; bit i
+    ///         (i < MAX_LEGS) is set once leg i's record (`Leg.penalty`) does.
+    uint8 public constant SELLER_RECORD = 0x80;
     /// @notice `verdictId` of the lateness penalty computed at delivery.
     bytes32 public constant LATENESS = "lateness";
+    // Bit offsets in the order's first slot (IEscrow.Order declares status, legCount, activeLeg, pickedUp,
+    // claimRecords: 8 bits each, then penaltyPerExcursion and pendingPenalty).
+    uint256 private constant _ACTIVE_LEG_BIT = 16;
+    uint256 private constant _PER_EXCURSION_BIT = 40;
+    uint256 private constant _PENDING_BIT = 136;
 
     // ------------------------------------------------------------------ IMMUTABLES
     IERC20 private immutable _token;
@@ -159,9 +167,11 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
             // Liability moves: the running claim becomes the previous party's record.
             if (previous == NO_LEG) {
                 o.sellerPenalty = _saturatingAdd(o.sellerPenalty, pending);
+                o.claimRecords |= SELLER_RECORD;
             } else {
                 Leg storage l = _legs[orderId][previous];
                 l.penalty = _saturatingAdd(l.penalty, pending);
+                o.claimRecords |= uint8(1 << previous);
             }
         }
         o.activeLeg = active;
@@ -172,7 +182,7 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
 
     /// @inheritdoc IEscrowHooks
     /// @dev The hot path of every verdict: one read and at most one write of the order's first slot (layout in
-    ///      IEscrow.Order: status bits 0-7, activeLeg 16-23, penaltyPerExcursion 32-127, pendingPenalty 128-223;
+    ///      IEscrow.Order: status bits 0-7, activeLeg 16-23, penaltyPerExcursion 40-135, pendingPenalty 136-231;
     ///      test_escrow checks it through `order()`).
     function applyPenalty(uint256 orderId, bytes32 verdictId, uint8 severity)
         external
@@ -187,18 +197,18 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
         if (uint8(head) != uint8(OrderStatus.Active)) _activeOrder(orderId);
         // A uint96 times a uint8, and a sum of two uint96: neither can overflow 256 bits.
         unchecked {
-            uint256 raw = uint256(uint96(head >> 32)) * severity;
+            uint256 raw = uint256(uint96(head >> _PER_EXCURSION_BIT)) * severity;
             penalty = raw > type(uint96).max ? type(uint96).max : uint96(raw);
             if (penalty != 0) {
-                uint256 pending = uint256(uint96(head >> 128)) + penalty;
+                uint256 pending = uint256(uint96(head >> _PENDING_BIT)) + penalty;
                 if (pending > type(uint96).max) pending = type(uint96).max;
-                head = (head & ~(uint256(type(uint96).max) << 128)) | (pending << 128);
+                head = (head & ~(uint256(type(uint96).max) << _PENDING_BIT)) | (pending << _PENDING_BIT);
                 assembly ("memory-safe") {
                     sstore(o.slot, head)
                 }
             }
         }
-        emit PenaltyApplied(orderId, verdictId, uint8(head >> 16), severity, penalty);
+        emit PenaltyApplied(orderId, verdictId, uint8(head >> _ACTIVE_LEG_BIT), severity, penalty);
     }
 
     // ------------------------------------------------------------------ PARTIES
@@ -270,7 +280,8 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
     /// @dev What a new leg's freight may still take: amount - freight of the first `legCount` legs - penalties
     ///      claimed from the seller so far (so freight never eats what the seller owes), floored at zero.
     function _sellerRoom(uint256 orderId, Order storage o, uint256 legCount) private view returns (uint96) {
-        uint256 committed = o.sellerPenalty;
+        // The flag saves a cold read of the (usually empty) seller record.
+        uint256 committed = o.claimRecords & SELLER_RECORD != 0 ? o.sellerPenalty : 0;
         if (o.activeLeg == NO_LEG) committed += o.pendingPenalty;
         for (uint256 i = 0; i < legCount; ++i) {
             committed += _legs[orderId][i].freight;
@@ -330,7 +341,7 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
         }
         // addLeg keeps freightTotal <= amount.
         uint96 share = uint96(o.amount - freightTotal);
-        uint96 claim = o.sellerPenalty;
+        uint96 claim = o.claimRecords & SELLER_RECORD != 0 ? o.sellerPenalty : 0;
         if (o.activeLeg == NO_LEG) claim = _saturatingAdd(claim, o.pendingPenalty);
         capLeft = o.penaltyCap;
         charge = 0;
@@ -349,13 +360,14 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
     {
         uint256 active = o.activeLeg;
         uint96 pending = o.pendingPenalty;
+        uint256 records = o.claimRecords;
         uint256 n = o.legCount;
         payout = 0;
         charges = 0;
         for (uint256 i = 0; i < n; ++i) {
             Leg storage l = _legs[orderId][i];
             uint96 pay = l.freight;
-            uint96 claim = l.penalty;
+            uint96 claim = records & (1 << i) != 0 ? l.penalty : 0;
             if (i == active) claim = _saturatingAdd(claim, pending);
             if (claim != 0) {
                 uint96 charge = _min3(claim, pay, capLeft);

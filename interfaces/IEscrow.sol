@@ -24,6 +24,8 @@ interface IEscrow is IEscrowHooks {
     /// @param legCount Number of delivery legs (at most MAX_LEGS).
     /// @param activeLeg Index of the leg whose carrier holds the goods, or NO_LEG (the seller is liable).
     /// @param pickedUp True once the goods left the seller (first handoff).
+    /// @param claimRecords Which records hold flushed claims (bit i: leg i; SELLER_RECORD: the seller), so that
+    ///        settlement reads only those.
     /// @param penaltyPerExcursion Per severity point of a verdict.
     /// @param pendingPenalty Penalties claimed from the party liable now, since liability last moved (saturates
     ///        at type(uint96).max: settlement caps every charge far below).
@@ -40,6 +42,7 @@ interface IEscrow is IEscrowHooks {
         uint8 legCount;
         uint8 activeLeg;
         bool pickedUp;
+        uint8 claimRecords;
         uint96 penaltyPerExcursion;
         uint96 pendingPenalty;
         address buyer;

@@ -83,6 +83,7 @@ def test_open_order_stores_order(escrow: Any, buyer: Any, supplier: Any, deadlin
         0,
         NO_LEG,
         False,
+        0,
         PER_EXCURSION,
         0,
         buyer.address,
@@ -451,8 +452,8 @@ def test_penalty_keeps_the_rest_of_the_first_slot(escrow: Any, verdict_hook: Any
     before = plain(escrow.order(ORDER))
     escrow.applyPenalty(ORDER, VERDICT, 3, {"from": verdict_hook})
     after = plain(escrow.order(ORDER))
-    assert after[:5] == before[:5] and after[6:] == before[6:]
-    assert after[5] == 3 * PER_EXCURSION
+    assert after[:6] == before[:6] and after[7:] == before[7:]
+    assert after[6] == 3 * PER_EXCURSION
 
 
 def test_penalty_names_active_carrier_leg(
@@ -541,7 +542,7 @@ def test_handoff_flushes_seller_claim(
     escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})
     escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
     order = escrow.order(ORDER)
-    assert (order["sellerPenalty"], order["pendingPenalty"]) == (100 * UNIT, 0)
+    assert (order["sellerPenalty"], order["pendingPenalty"], order["claimRecords"]) == (100 * UNIT, 0, 0x80)
     assert escrow.leg(ORDER, 0)["penalty"] == 0
 
 
@@ -562,6 +563,7 @@ def test_handoff_flushes_carrier_claim_to_its_leg(
     escrow.onHandoff(ORDER, carrier, carrier2, 2, {"from": custody_hook})
     order = escrow.order(ORDER)
     assert (order["activeLeg"], order["pendingPenalty"], order["sellerPenalty"]) == (1, 0, 0)
+    assert order["claimRecords"] == 0b1
     assert escrow.leg(ORDER, 0)["penalty"] == 150 * UNIT
     assert escrow.leg(ORDER, 1)["penalty"] == 0
 
