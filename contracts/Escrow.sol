@@ -156,12 +156,14 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
         // Twins outlive their order: later handoffs (the buyer moving its own goods) are not Escrow's business.
         if (status != OrderStatus.Active) return;
 
-        if (to == o.buyer) {
+        uint8 previous = o.activeLeg;
+        uint8 active = _legOf(orderId, o, previous, to);
+        // addLeg never lets a carrier be the buyer, so only a holder without a leg can be the buyer: the buyer's
+        // slot is not read on carrier handoffs.
+        if (active == NO_LEG && to == o.buyer) {
             _settle(orderId, o, handedAt);
             return;
         }
-        uint8 previous = o.activeLeg;
-        uint8 active = _legOf(orderId, o, previous, to);
         uint96 pending = o.pendingPenalty;
         if (pending != 0) {
             // Liability moves: the running claim becomes the previous party's record.
@@ -173,10 +175,10 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
                 l.penalty = _saturatingAdd(l.penalty, pending);
                 o.claimRecords |= uint8(1 << previous);
             }
+            o.pendingPenalty = 0;
         }
         o.activeLeg = active;
-        o.pickedUp = true;
-        o.pendingPenalty = 0;
+        if (!o.pickedUp) o.pickedUp = true;
         emit LiabilityMoved(orderId, from, to, handedAt, active);
     }
 
@@ -215,7 +217,7 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
     /// @inheritdoc IEscrow
     function cancelOrder(uint256 orderId) external nonReentrant {
         Order storage o = _activeOrder(orderId);
-        bool allowed;
+        bool allowed = false;
         if (msg.sender == o.seller) {
             allowed = !o.pickedUp;
         } else if (msg.sender == o.buyer) {

@@ -106,9 +106,10 @@ def deploy_suite(
     """Deploy every contract, wire them and install the oracle set.
 
     Used by this script, by the demo, by the benchmarks and by the integration tests, so they all test the
-    wiring that ships. Escrow takes its three callers (Procurement, CustodyTwin, VerdictHub) as immutables:
-    they are deployed right after it, so their addresses are predicted from the deployer's nonce and checked
-    once they exist (DeployError if anything else spent a nonce in between).
+    wiring that ships. Escrow takes its three callers (Procurement, CustodyTwin, VerdictHub) and CustodyTwin
+    its minter (Procurement) and hold keeper (VerdictHub) as immutables: they are deployed later, so their
+    addresses are predicted from the deployer's nonce and checked once they exist (DeployError if anything
+    else spent a nonce in between).
     """
     tx = {"from": deployer}
     if token is None:
@@ -119,7 +120,7 @@ def deploy_suite(
     planned = {name: create_address(deployer.address, nonce + offset) for offset, name in enumerate(order)}
     hooks = (planned["Procurement"], planned["CustodyTwin"], planned["VerdictHub"])
     escrow = Escrow.deploy(token, DELIVERY_GRACE_SECONDS, *hooks, tx)
-    custody = CustodyTwin.deploy(deployer, escrow, tx)
+    custody = CustodyTwin.deploy(deployer, escrow, planned["Procurement"], planned["VerdictHub"], tx)
     procurement = Procurement.deploy(registry, escrow, custody, deployer, REROUTE_PERIODS, tx)
     hub = VerdictHub.deploy(deployer, escrow, custody, procurement, tx)
     deployed = {"Escrow": escrow, "CustodyTwin": custody, "Procurement": procurement, "VerdictHub": hub}
@@ -129,13 +130,18 @@ def deploy_suite(
                 f"{name} deployed at {contract.address}, but Escrow was built for {planned[name]}: another "
                 f"transaction from {deployer.address} used a nonce during the deployment; deploy again"
             )
-    wiring = {"PROCUREMENT": procurement, "CUSTODY": custody, "VERDICT_HUB": hub}
-    for getter, contract in wiring.items():
-        if getattr(escrow, getter)() != contract.address:
-            raise DeployError(f"Escrow.{getter} is not {contract.address}")
+    wiring = [
+        (escrow, "PROCUREMENT", procurement),
+        (escrow, "CUSTODY", custody),
+        (escrow, "VERDICT_HUB", hub),
+        (custody, "escrow", escrow),
+        (custody, "MINTER", procurement),
+        (custody, "HOLD_KEEPER", hub),
+    ]
+    for holder, getter, contract in wiring:
+        if getattr(holder, getter)() != contract.address:
+            raise DeployError(f"{holder._name}.{getter} is not {contract.address}")
 
-    custody.grantRole(custody.MINTER_ROLE(), procurement, tx)
-    custody.grantRole(custody.HOLD_ROLE(), hub, tx)
     procurement.grantRole(procurement.REROUTE_ROLE(), hub, tx)
     if oracles:
         hub.setOracleSet(list(oracles), threshold, tx)

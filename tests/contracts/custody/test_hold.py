@@ -1,4 +1,4 @@
-"""CustodyTwin.setHold: HOLD_ROLE holds and releases, the admin releases."""
+"""CustodyTwin.setHold: the HOLD_KEEPER holds and releases, the admin releases."""
 
 from __future__ import annotations
 
