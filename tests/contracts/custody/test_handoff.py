@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from brownie import ZERO_ADDRESS, chain
 
+from tests.contracts.errors import reverts
+
 from .conftest import b32, plain
-from .reverts import reverts
 
 HERE = b32("u4pruyd")
 THERE = b32("u4pruyf")

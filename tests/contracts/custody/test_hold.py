@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from brownie import chain
 
+from tests.contracts.errors import reverts
+
 from .conftest import b32
-from .reverts import reverts
 
 VERDICT = b32("verdict-1")
 HELD = 6  # index of `held` in the Twin struct

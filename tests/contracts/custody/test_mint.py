@@ -6,8 +6,9 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS, CustodyTwin, chain
 
+from tests.contracts.errors import reverts
+
 from .conftest import PRODUCT, plain
-from .reverts import reverts
 
 
 def test_mintTwin_records_bound_twin(custody, mint, seller, buyer):

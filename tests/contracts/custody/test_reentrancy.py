@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from brownie import CustodyTwin
 
+from tests.contracts.errors import reverts
+
 from .conftest import PRODUCT, b32
-from .reverts import reverts
 
 
 def test_acceptHandoff_refuses_reentry_from_escrow_callback(

@@ -73,6 +73,15 @@ def test_escrow_callers_are_the_deployed_contracts(suite):
     )
 
 
+def test_custody_callers_are_the_deployed_contracts(suite):
+    custody = suite.custody
+    assert (custody.escrow(), custody.MINTER(), custody.HOLD_KEEPER()) == (
+        suite.escrow.address,
+        suite.procurement.address,
+        suite.hub.address,
+    )
+
+
 def test_create_address_predicts_a_deployment():
     deployer = accounts[0]
     planned = deploy_module.create_address(deployer.address, deployer.nonce)
