@@ -45,7 +45,8 @@ from brownie import (
 )
 from brownie.network.account import Account as BrownieAccount
 from brownie.network.contract import ProjectContract
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils.address import to_canonical_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from offchain.devkeys import LOCAL_CHAIN_IDS, dev_oracle_accounts
 from offchain.manifest import (
