@@ -323,9 +323,8 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
         if (late != 0) _claim(orderId, o, LATENESS, 0, late);
         o.status = OrderStatus.Settled;
 
-        (uint96 sellerPayout, uint96 sellerCharge, uint96 capLeft) = _settleSeller(orderId, o);
-        (uint96 carriersPayout, uint96 carrierCharges) = _settleLegs(orderId, o, capLeft);
-        uint96 buyerRefund = sellerCharge + carrierCharges;
+        (uint96 sellerPayout, uint96 sellerCharge) = _settleSeller(orderId, o);
+        (uint96 carriersPayout, uint96 buyerRefund) = _settleLegs(orderId, o, sellerCharge);
         if (sellerPayout != 0) _credit(o.seller, orderId, sellerPayout);
         if (buyerRefund != 0) _credit(o.buyer, orderId, buyerRefund);
         emit OrderSettled(orderId, deliveredAt, sellerPayout, carriersPayout, buyerRefund);
@@ -334,7 +333,7 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
     /// @dev The seller's charge comes first out of the cap: it was liable first (before pickup).
     function _settleSeller(uint256 orderId, Order storage o)
         private
-        returns (uint96 payout, uint96 charge, uint96 capLeft)
+        returns (uint96 payout, uint96 charge)
     {
         uint256 freightTotal = 0;
         uint256 n = o.legCount;
@@ -345,36 +344,35 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
         uint96 share = uint96(o.amount - freightTotal);
         uint96 claim = o.claimRecords & SELLER_RECORD != 0 ? o.sellerPenalty : 0;
         if (o.activeLeg == NO_LEG) claim = _saturatingAdd(claim, o.pendingPenalty);
-        capLeft = o.penaltyCap;
         charge = 0;
         if (claim != 0) {
-            charge = _min3(claim, share, capLeft);
-            capLeft -= charge;
+            charge = SlaMath.clamp(claim, o.penaltyCap, 0, share);
             emit PenaltySettled(orderId, o.seller, NO_LEG, claim, charge);
         }
         payout = share - charge;
     }
 
-    /// @dev Each carrier is charged at most its freight, legs in index order, from what the cap leaves.
-    function _settleLegs(uint256 orderId, Order storage o, uint96 capLeft)
+    /// @dev Each carrier is charged at most its freight, legs in index order, from what the cap leaves after
+    ///      `charged` (the seller's charge). Returns the carriers' payout and the order's total charge.
+    function _settleLegs(uint256 orderId, Order storage o, uint96 charged)
         private
-        returns (uint96 payout, uint96 charges)
+        returns (uint96 payout, uint96 totalCharged)
     {
+        uint96 cap = o.penaltyCap;
         uint256 active = o.activeLeg;
         uint96 pending = o.pendingPenalty;
         uint256 records = o.claimRecords;
         uint256 n = o.legCount;
         payout = 0;
-        charges = 0;
+        totalCharged = charged;
         for (uint256 i = 0; i < n; ++i) {
             Leg storage l = _legs[orderId][i];
             uint96 pay = l.freight;
             uint96 claim = records & (1 << i) != 0 ? l.penalty : 0;
             if (i == active) claim = _saturatingAdd(claim, pending);
             if (claim != 0) {
-                uint96 charge = _min3(claim, pay, capLeft);
-                capLeft -= charge;
-                charges += charge;
+                uint96 charge = SlaMath.clamp(claim, cap, totalCharged, pay);
+                totalCharged += charge;
                 pay -= charge;
                 emit PenaltySettled(orderId, l.carrier, uint8(i), claim, charge);
             }
@@ -393,10 +391,5 @@ contract Escrow is IEscrow, ReentrancyGuardTransient {
     function _saturatingAdd(uint96 a, uint96 b) private pure returns (uint96) {
         uint256 sum = uint256(a) + b;
         return sum > type(uint96).max ? type(uint96).max : uint96(sum);
-    }
-
-    function _min3(uint96 a, uint96 b, uint96 c) private pure returns (uint96 m) {
-        m = a < b ? a : b;
-        if (c < m) m = c;
     }
 }
