@@ -19,18 +19,24 @@ import {IEscrowHooks} from "../interfaces/hooks/IEscrowHooks.sol";
 contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustodyTwin {
     // ---------------------------------------------------------------- CONSTANTS
 
-    /// @notice May mint twins for awarded orders (Procurement).
-    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
-    /// @notice May put twins on hold and release them (VerdictHub).
-    bytes32 public constant HOLD_ROLE = keccak256("HOLD_ROLE");
     /// @notice Bound on the parts of one split or merge, so every loop and genealogy list stays small.
     uint256 public constant MAX_PARTS = 16;
 
+    // ---------------------------------------------------------------- IMMUTABLES
+
+    /// @dev The Escrow that receives handoff reports of bound twins.
+    address private immutable _escrow;
+    /// @notice The only account that may mint twins for awarded orders (Procurement).
+    address public immutable MINTER;
+    /// @notice The only account that may put twins on hold, and one of the two that may release them
+    ///         (VerdictHub; the admin may release too).
+    address public immutable HOLD_KEEPER;
+
     // ---------------------------------------------------------------- STORAGE
 
-    /// @dev Escrow and the id counter share one slot: both are read on mint.
-    address private _escrow;
-    uint96 private _lastTwinId;
+    /// @dev The id the next twin gets. Set to 1 by the constructor, so that no mint ever pays for writing a
+    ///      fresh (zero) slot: the deployment does, once.
+    uint256 private _nextTwinId;
 
     mapping(uint256 twinId => Twin) private _twins;
     mapping(uint256 twinId => Offer) private _offers;
@@ -40,24 +46,23 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
 
     // ---------------------------------------------------------------- CONSTRUCTOR
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE (grants MINTER_ROLE/HOLD_ROLE, releases holds).
-    /// @param escrow_ The Escrow to report handoffs to, or zero to set it later with `setEscrow`.
-    constructor(address admin, address escrow_) ERC721("ASC Custody Twin", "ASCT") {
-        if (admin == address(0)) revert CustodyTwinZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        if (escrow_ != address(0)) {
-            _escrow = escrow_;
-            emit EscrowSet(escrow_);
+    /// @dev Callers are immutable (a cold role lookup per mint and per handoff report is gone): deploy_suite
+    ///      predicts the addresses of contracts deployed later from the deployer's nonce and checks them.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (releases holds).
+    /// @param escrow_ The Escrow to report handoffs to.
+    /// @param minter The only account allowed to mint (Procurement).
+    /// @param holdKeeper The only account allowed to put twins on hold (VerdictHub).
+    constructor(address admin, address escrow_, address minter, address holdKeeper)
+        ERC721("ASC Custody Twin", "ASCT")
+    {
+        if (admin == address(0) || escrow_ == address(0) || minter == address(0) || holdKeeper == address(0)) {
+            revert CustodyTwinZeroAddress();
         }
-    }
-
-    // ---------------------------------------------------------------- ADMIN
-
-    /// @inheritdoc ICustodyTwin
-    function setEscrow(address escrow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (escrow_ == address(0)) revert CustodyTwinZeroAddress();
-        if (_escrow != address(0)) revert CustodyTwinEscrowAlreadySet(_escrow);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _escrow = escrow_;
+        _nextTwinId = 1;
+        MINTER = minter;
+        HOLD_KEEPER = holdKeeper;
         emit EscrowSet(escrow_);
     }
 
@@ -66,17 +71,17 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
     /// @inheritdoc ICustodyHooks
     function mintTwin(uint256 orderId, address holder, address consignee, uint64 quantity, bytes32 productType)
         external
-        onlyRole(MINTER_ROLE)
         nonReentrant
         returns (uint256 twinId)
     {
+        if (msg.sender != MINTER) revert CustodyTwinUnauthorizedMinter(msg.sender);
         if (holder == address(0) || consignee == address(0)) revert CustodyTwinZeroAddress();
         if (holder == consignee) revert CustodyTwinSameParty(holder);
         if (quantity == 0) revert CustodyTwinZeroQuantity();
         uint256 existing = _twinOfOrder[orderId];
         if (existing != 0) revert CustodyTwinOrderAlreadyMinted(orderId, existing);
 
-        twinId = ++_lastTwinId;
+        twinId = _nextTwinId++;
         _twinOfOrder[orderId] = twinId;
         _twins[twinId] = Twin({
             orderId: orderId,
@@ -96,7 +101,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
     /// @dev Idempotent on purpose: a second HOLD verdict for a held twin must still be accepted (its penalty
     ///      applies), so holding a held twin only records the new verdict in an event.
     function setHold(uint256 twinId, bool held, bytes32 verdictId) external nonReentrant {
-        if (!hasRole(HOLD_ROLE, msg.sender) && (held || !hasRole(DEFAULT_ADMIN_ROLE, msg.sender))) {
+        if (msg.sender != HOLD_KEEPER && (held || !hasRole(DEFAULT_ADMIN_ROLE, msg.sender))) {
             revert CustodyTwinUnauthorizedHold(msg.sender);
         }
         Twin storage t = _live(twinId);
@@ -150,7 +155,6 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
 
         if (t.bound && !t.delivered) {
             address escrow_ = _escrow;
-            if (escrow_ == address(0)) revert CustodyTwinEscrowNotSet();
             uint256 orderId = t.orderId;
             if (to == t.consignee) {
                 t.delivered = true;
@@ -169,7 +173,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         uint256 parts = quantities.length;
         if (parts < 2 || parts > MAX_PARTS) revert CustodyTwinInvalidPartCount(parts);
         Twin storage parent = _reshapeable(twinId);
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i; i < parts; ++i) {
             if (quantities[i] == 0) revert CustodyTwinZeroQuantity();
             sum += quantities[i];
@@ -180,7 +184,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         bytes32 productType = parent.productType;
         childIds = new uint256[](parts);
         uint256[] storage children = _children[twinId];
-        uint256 lastId = _lastTwinId;
+        uint256 lastId = _nextTwinId - 1;
         for (uint256 i; i < parts; ++i) {
             uint256 childId = ++lastId;
             _create(childId, msg.sender, quantities[i], productType);
@@ -188,7 +192,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
             children.push(childId);
             childIds[i] = childId;
         }
-        _lastTwinId = uint96(lastId);
+        _nextTwinId = lastId + 1;
         emit TwinSplit(twinId, msg.sender, childIds, quantities, uint64(block.timestamp));
     }
 
@@ -197,7 +201,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         uint256 parts = twinIds.length;
         if (parts < 2 || parts > MAX_PARTS) revert CustodyTwinInvalidPartCount(parts);
         bytes32 productType = _twins[twinIds[0]].productType;
-        uint256 sum;
+        uint256 sum = 0;
         // Retiring inside the loop makes a repeated id fail as retired, so duplicates cannot inflate the sum.
         for (uint256 i; i < parts; ++i) {
             uint256 parentId = twinIds[i];
@@ -210,7 +214,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         }
         if (sum > type(uint64).max) revert CustodyTwinQuantityOverflow(sum);
 
-        childId = ++_lastTwinId;
+        childId = _nextTwinId++;
         _create(childId, msg.sender, uint64(sum), productType);
         _parents[childId] = twinIds;
         for (uint256 i; i < parts; ++i) {
@@ -282,7 +286,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
 
     /// @inheritdoc ICustodyTwin
     function twinCount() external view returns (uint256) {
-        return _lastTwinId;
+        return _nextTwinId - 1;
     }
 
     /// @inheritdoc ERC721
@@ -292,8 +296,11 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
 
     // ---------------------------------------------------------------- INTERNALS
 
+    /// @dev Every twin ever created has a non-zero quantity (mint, split and merge refuse zero) and keeps it when
+    ///      retired, so a zero quantity means the id was never created. Reading the record (the slot `_live`
+    ///      reads next anyway) instead of the id counter saves a cold read on every handoff.
     function _requireKnown(uint256 twinId) private view {
-        if (twinId == 0 || twinId > _lastTwinId) revert CustodyTwinUnknown(twinId);
+        if (_twins[twinId].quantity == 0) revert CustodyTwinUnknown(twinId);
     }
 
     function _live(uint256 twinId) private view returns (Twin storage t) {
@@ -323,7 +330,7 @@ contract CustodyTwin is ERC721, AccessControl, ReentrancyGuardTransient, ICustod
         _burn(twinId);
     }
 
-    /// @dev Records and mints a split or merge result; the caller has reserved `twinId` in `_lastTwinId`.
+    /// @dev Records and mints a split or merge result; the caller has reserved `twinId` in `_nextTwinId`.
     function _create(uint256 twinId, address holder, uint64 quantity, bytes32 productType) private {
         _twins[twinId] = Twin({
             orderId: 0,

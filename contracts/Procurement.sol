@@ -37,8 +37,8 @@ contract Procurement is IProcurement, AccessControl, ReentrancyGuardTransient {
     mapping(uint256 orderId => address agent) private _logisticsAgentOf;
 
     /// @param registry ParticipantRegistry checked for buyers and bidders.
-    /// @param escrow Escrow (this contract needs its PROCUREMENT_ROLE).
-    /// @param custody CustodyTwin (this contract needs its MINTER_ROLE).
+    /// @param escrow Escrow (built with this contract as its immutable PROCUREMENT caller).
+    /// @param custody CustodyTwin (built with this contract as its immutable MINTER).
     /// @param admin Receives DEFAULT_ADMIN_ROLE (grants REROUTE_ROLE to VerdictHub).
     /// @param reroutePeriods Commit, reveal and award periods of reroute CFPs, seconds, each > 0.
     constructor(
@@ -193,8 +193,10 @@ contract Procurement is IProcurement, AccessControl, ReentrancyGuardTransient {
             revert ProcurementInvalidBidPrice(cfpId, unitPrice, c.maxUnitPrice);
         }
         if (etaTimestamp > type(uint40).max) revert ProcurementInvalidTiming();
-        // Suspended or de-registered since the commitment: the bid is void.
-        _requireBidder(cfpId, c);
+        // Suspended or de-registered since the commitment: the bid is void. The party rules of _requireBidder
+        // held at commit and cannot have changed since (a commitment exists, and neither the CFP's buyer nor an
+        // awarded order's buyer and seller ever change), so only the registry is asked again.
+        _requireRoles(msg.sender, c.eligibleRoles);
 
         b.commitment = bytes32(0);
         b.unitPrice = unitPrice;

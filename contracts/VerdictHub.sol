@@ -45,9 +45,9 @@ contract VerdictHub is AccessControl, EIP712, IVerdictHub {
     uint8 public constant ACTION_HOLD = 2;
     uint8 public constant ACTION_REROUTE = 3;
 
-    /// @notice Escrow that charges penalties (this hub holds its VERDICT_ROLE).
+    /// @notice Escrow that records penalty claims (built with this hub as its immutable VERDICT_HUB caller).
     IEscrowHooks public immutable escrow;
-    /// @notice CustodyTwin that holds twins (this hub holds its HOLD_ROLE).
+    /// @notice CustodyTwin that holds twins (built with this hub as its immutable HOLD_KEEPER).
     ICustodyHooks public immutable custody;
     /// @notice Procurement that opens reroutes (this hub holds its REROUTE_ROLE).
     IProcurementHooks public immutable procurement;

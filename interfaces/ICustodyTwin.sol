@@ -105,13 +105,11 @@ interface ICustodyTwin is ICustodyHooks {
     /// @param productType Its product type.
     /// @param expected The first twin's product type.
     error CustodyTwinProductMismatch(uint256 twinId, bytes32 productType, bytes32 expected);
-    /// @notice Thrown when a bound twin is handed off while no Escrow is configured.
-    error CustodyTwinEscrowNotSet();
-    /// @notice Thrown when the Escrow address is set a second time.
-    /// @param escrow The Escrow already configured.
-    error CustodyTwinEscrowAlreadySet(address escrow);
-    /// @notice Thrown when a caller without HOLD_ROLE puts a twin on hold, or without HOLD_ROLE or the admin
-    ///         role releases it.
+    /// @notice Thrown when anyone but the MINTER (Procurement) mints a twin.
+    /// @param caller The caller.
+    error CustodyTwinUnauthorizedMinter(address caller);
+    /// @notice Thrown when anyone but the HOLD_KEEPER (VerdictHub) puts a twin on hold, or anyone but the
+    ///         HOLD_KEEPER or the admin releases it.
     /// @param caller The caller.
     error CustodyTwinUnauthorizedHold(address caller);
 
@@ -197,7 +195,7 @@ interface ICustodyTwin is ICustodyHooks {
     /// @param timestamp Block time (unix seconds).
     event TwinsMerged(uint256 indexed childId, address indexed holder, uint256[] parentIds, uint64 quantity, uint64 timestamp);
 
-    /// @notice The Escrow that receives handoff reports was configured.
+    /// @notice The Escrow that receives handoff reports was configured (once, at construction).
     /// @param escrow Its address.
     event EscrowSet(address indexed escrow);
 
@@ -228,10 +226,6 @@ interface ICustodyTwin is ICustodyHooks {
     /// @dev Caller: the holder of every twin. Retires (burns) the parents.
     /// @return childId The new twin.
     function merge(uint256[] calldata twinIds) external returns (uint256 childId);
-
-    /// @notice Sets the Escrow that receives handoff reports; possible once, only if not set at construction.
-    /// @dev Caller: DEFAULT_ADMIN_ROLE.
-    function setEscrow(address newEscrow) external;
 
     // ---------------------------------------------------------------- VIEWS
 

@@ -17,39 +17,49 @@ interface IEscrow is IEscrowHooks {
         Cancelled
     }
 
-    /// @notice Stored order (four slots). The fields a verdict penalty needs share slots: status, liability and
-    ///         penalty totals sit together in the last slot.
+    /// @notice Stored order (five slots). Everything a verdict penalty reads or writes shares the first slot
+    ///         (status, liability, per-excursion penalty, running claim), so a penalty costs one cold read and
+    ///         one write to a slot that is never zero while the order is active.
+    /// @param status Life-cycle state.
+    /// @param legCount Number of delivery legs (at most MAX_LEGS).
+    /// @param activeLeg Index of the leg whose carrier holds the goods, or NO_LEG (the seller is liable).
+    /// @param pickedUp True once the goods left the seller (first handoff).
+    /// @param claimRecords Which records hold flushed claims (bit i: leg i; SELLER_RECORD: the seller), so that
+    ///        settlement reads only those.
+    /// @param penaltyPerExcursion Per severity point of a verdict.
+    /// @param pendingPenalty Penalties claimed from the party liable now, since liability last moved (saturates
+    ///        at type(uint96).max: settlement caps every charge far below).
     /// @param buyer Funds the order; receives penalties and refunds; accepting custody settles the order.
     /// @param deliveryDeadline SLA delivery deadline (unix seconds).
     /// @param seller Receives the rest of the amount at settlement.
     /// @param amount Funded amount (unit price x quantity).
     /// @param penaltyPerHourLate Per started hour of lateness.
-    /// @param penaltyPerExcursion Per severity point of a verdict.
-    /// @param penaltyCap Upper bound on the sum of the order's penalties.
-    /// @param penaltyTotal Sum of penalties charged so far.
-    /// @param status Life-cycle state.
-    /// @param legCount Number of delivery legs (at most MAX_LEGS).
-    /// @param activeLeg Index of the leg whose carrier holds the goods, or NO_LEG (the seller is liable).
-    /// @param pickedUp True once the goods left the seller (first handoff).
+    /// @param penaltyCap Upper bound on the sum of the order's charged penalties.
+    /// @param sellerPenalty Penalties claimed from the seller in earlier liability periods (flushed from
+    ///        `pendingPenalty` when liability moved away from the seller).
     struct Order {
+        OrderStatus status;
+        uint8 legCount;
+        uint8 activeLeg;
+        bool pickedUp;
+        uint8 claimRecords;
+        uint96 penaltyPerExcursion;
+        uint96 pendingPenalty;
         address buyer;
         uint64 deliveryDeadline;
         address seller;
         uint96 amount;
         uint96 penaltyPerHourLate;
-        uint96 penaltyPerExcursion;
         uint96 penaltyCap;
-        uint96 penaltyTotal;
-        OrderStatus status;
-        uint8 legCount;
-        uint8 activeLeg;
-        bool pickedUp;
+        uint96 sellerPenalty;
     }
 
     /// @notice A delivery leg.
     /// @param carrier Carrier paid for the leg.
     /// @param freight Agreed freight, carved out of the seller's share.
-    /// @param penalty Penalties charged to the carrier on this leg.
+    /// @param penalty Penalties claimed from the carrier in earlier liability periods on this leg (flushed from
+    ///        the order's `pendingPenalty` when liability moved away from it); what is charged is decided at
+    ///        settlement (PenaltySettled).
     struct Leg {
         address carrier;
         uint96 freight;
@@ -59,6 +69,10 @@ interface IEscrow is IEscrowHooks {
     // ------------------------------------------------------------------ CUSTOM ERRORS
     /// @notice Thrown when the token address given to the constructor is zero.
     error EscrowZeroToken();
+    /// @notice Thrown when a hook caller (Procurement, CustodyTwin or VerdictHub) given to the constructor is zero.
+    error EscrowZeroHookCaller();
+    /// @notice Thrown when `caller` calls a hook reserved to another contract (`expected`).
+    error EscrowUnauthorizedCaller(address caller, address expected);
     /// @notice Thrown when `orderId` is opened a second time.
     error EscrowOrderExists(uint256 orderId);
     /// @notice Thrown when `orderId` was never opened.
@@ -113,27 +127,31 @@ interface IEscrow is IEscrowHooks {
     event LiabilityMoved(
         uint256 indexed orderId, address indexed from, address indexed to, uint64 handedAt, uint8 activeLeg
     );
-    /// @notice Emitted for every penalty, including zero ones (a verdict that found nothing left to charge).
+    /// @notice Emitted for every penalty claim: each accepted verdict with a severity, and the lateness penalty at
+    ///         delivery. The claim is charged at settlement, within the liable party's share and the cap.
     /// @param orderId The order.
     /// @param verdictId The accepted verdict, or LATENESS for the lateness penalty computed at delivery.
+    /// @param legIndex The liable party: the carrier of leg `legIndex` (see LegAdded), or the seller (NO_LEG).
+    /// @param severity Severity of the verdict (0 for lateness).
+    /// @param amount Amount claimed (severity x penaltyPerExcursion, or the lateness penalty), before clamping.
+    event PenaltyApplied(
+        uint256 indexed orderId, bytes32 indexed verdictId, uint8 legIndex, uint8 severity, uint96 amount
+    );
+    /// @notice Emitted at settlement for each party with claimed penalties: what was finally charged.
+    /// @param orderId The order.
     /// @param liable The party charged (a carrier or the seller).
     /// @param legIndex The leg charged, or NO_LEG when the seller is.
-    /// @param severity Severity of the verdict (0 for lateness).
-    /// @param amount Amount charged, after the cap and the liable party's share.
-    event PenaltyApplied(
-        uint256 indexed orderId,
-        bytes32 indexed verdictId,
-        address indexed liable,
-        uint8 legIndex,
-        uint8 severity,
-        uint96 amount
+    /// @param claimed Sum of the party's claims (PenaltyApplied) on this leg, or as seller.
+    /// @param charged Amount charged: the claim clamped to the party's share and to what the cap leaves.
+    event PenaltySettled(
+        uint256 indexed orderId, address indexed liable, uint8 legIndex, uint96 claimed, uint96 charged
     );
     /// @notice Emitted when the buyer accepts custody and the order's money is split into credits.
     /// @param orderId The order.
     /// @param deliveredAt Time the buyer accepted custody.
     /// @param sellerPayout Credited to the seller.
     /// @param carriersPayout Credited to all carriers together (each gets a Credited event).
-    /// @param buyerRefund Credited to the buyer (all penalties).
+    /// @param buyerRefund Credited to the buyer (all charged penalties).
     event OrderSettled(
         uint256 indexed orderId, uint64 deliveredAt, uint96 sellerPayout, uint96 carriersPayout, uint96 buyerRefund
     );

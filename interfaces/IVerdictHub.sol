@@ -120,7 +120,8 @@ interface IVerdictHub {
     /// @param evidenceHash Evidence digest.
     /// @param epoch The signers' epoch.
     /// @param signersBitmap Bit i set when member i of the epoch's set signed.
-    /// @param penalty Amount Escrow charged (0 when no penalty applied).
+    /// @param penalty Amount Escrow claimed from the liable party (0 when no penalty applied); the charge is
+    ///        clamped at settlement (Escrow PenaltySettled).
     event VerdictAccepted(
         bytes32 indexed verdictId,
         uint256 indexed orderId,

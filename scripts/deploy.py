@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import rlp
 from brownie import (
     CustodyTwin,
     Escrow,
@@ -44,6 +45,8 @@ from brownie import (
 )
 from brownie.network.account import Account as BrownieAccount
 from brownie.network.contract import ProjectContract
+from eth_utils.address import to_canonical_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from offchain.devkeys import LOCAL_CHAIN_IDS, dev_oracle_accounts
 from offchain.manifest import (
@@ -88,6 +91,12 @@ class Suite:
         return by_name
 
 
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from `sender` at `nonce` deploys to: keccak256(rlp([sender, nonce]))[12:]."""
+    digest = keccak(rlp.encode([to_canonical_address(sender), nonce]))
+    return to_checksum_address(digest[12:])
+
+
 def deploy_suite(
     deployer: BrownieAccount,
     token: Any = None,
@@ -95,31 +104,52 @@ def deploy_suite(
     threshold: int = 0,
     admin: str | None = None,
 ) -> Suite:
-    """Deploy every contract, grant the cross-contract roles and install the oracle set.
+    """Deploy every contract, wire them and install the oracle set.
 
     Used by this script, by the demo, by the benchmarks and by the integration tests, so they all test the
-    wiring that ships.
+    wiring that ships. Escrow takes its three callers (Procurement, CustodyTwin, VerdictHub) and CustodyTwin
+    its minter (Procurement) and hold keeper (VerdictHub) as immutables: they are deployed later, so their
+    addresses are predicted from the deployer's nonce and checked once they exist (DeployError if anything
+    else spent a nonce in between).
     """
     tx = {"from": deployer}
     if token is None:
         token = TestStablecoin.deploy(deployer, tx)
     registry = ParticipantRegistry.deploy(deployer, tx)
-    escrow = Escrow.deploy(token, deployer, DELIVERY_GRACE_SECONDS, tx)
-    custody = CustodyTwin.deploy(deployer, escrow, tx)
+    nonce = deployer.nonce
+    order = ("Escrow", "CustodyTwin", "Procurement", "VerdictHub")
+    planned = {name: create_address(deployer.address, nonce + offset) for offset, name in enumerate(order)}
+    hooks = (planned["Procurement"], planned["CustodyTwin"], planned["VerdictHub"])
+    escrow = Escrow.deploy(token, DELIVERY_GRACE_SECONDS, *hooks, tx)
+    custody = CustodyTwin.deploy(deployer, escrow, planned["Procurement"], planned["VerdictHub"], tx)
     procurement = Procurement.deploy(registry, escrow, custody, deployer, REROUTE_PERIODS, tx)
     hub = VerdictHub.deploy(deployer, escrow, custody, procurement, tx)
+    deployed = {"Escrow": escrow, "CustodyTwin": custody, "Procurement": procurement, "VerdictHub": hub}
+    for name, contract in deployed.items():
+        if contract.address != planned[name]:
+            raise DeployError(
+                f"{name} deployed at {contract.address}, but Escrow was built for {planned[name]}: another "
+                f"transaction from {deployer.address} used a nonce during the deployment; deploy again"
+            )
+    wiring = [
+        (escrow, "PROCUREMENT", procurement),
+        (escrow, "CUSTODY", custody),
+        (escrow, "VERDICT_HUB", hub),
+        (custody, "escrow", escrow),
+        (custody, "MINTER", procurement),
+        (custody, "HOLD_KEEPER", hub),
+    ]
+    for holder, getter, contract in wiring:
+        if getattr(holder, getter)() != contract.address:
+            raise DeployError(f"{holder._name}.{getter} is not {contract.address}")
 
-    escrow.grantRole(escrow.PROCUREMENT_ROLE(), procurement, tx)
-    escrow.grantRole(escrow.CUSTODY_ROLE(), custody, tx)
-    escrow.grantRole(escrow.VERDICT_ROLE(), hub, tx)
-    custody.grantRole(custody.MINTER_ROLE(), procurement, tx)
-    custody.grantRole(custody.HOLD_ROLE(), hub, tx)
     procurement.grantRole(procurement.REROUTE_ROLE(), hub, tx)
     if oracles:
         hub.setOracleSet(list(oracles), threshold, tx)
 
     if admin is not None and admin != deployer.address:
-        for contract in (registry, escrow, custody, procurement, hub):
+        # Escrow has no admin: its callers are immutable.
+        for contract in (registry, custody, procurement, hub):
             role = contract.DEFAULT_ADMIN_ROLE()
             contract.grantRole(role, admin, tx)
             contract.renounceRole(role, deployer, tx)

@@ -23,7 +23,7 @@ def admin(accounts):
 
 @pytest.fixture(scope="module")
 def minter(accounts):
-    """Stands in for Procurement (MINTER_ROLE)."""
+    """Stands in for Procurement (the immutable MINTER)."""
     return accounts[1]
 
 
@@ -49,7 +49,7 @@ def stranger(accounts):
 
 @pytest.fixture(scope="module")
 def hold_keeper(accounts):
-    """Stands in for VerdictHub (HOLD_ROLE)."""
+    """Stands in for VerdictHub (the immutable HOLD_KEEPER)."""
     return accounts[6]
 
 
@@ -60,10 +60,7 @@ def escrow(admin):
 
 @pytest.fixture(scope="module")
 def custody(admin, minter, hold_keeper, escrow):
-    twin = CustodyTwin.deploy(admin, escrow, {"from": admin})
-    twin.grantRole(twin.MINTER_ROLE(), minter, {"from": admin})
-    twin.grantRole(twin.HOLD_ROLE(), hold_keeper, {"from": admin})
-    return twin
+    return CustodyTwin.deploy(admin, escrow, minter, hold_keeper, {"from": admin})
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from brownie import ZERO_ADDRESS, CustodyTwin, chain
+from brownie import ZERO_ADDRESS, chain
+
+from tests.contracts.errors import reverts
 
 from .conftest import b32, plain
-from .reverts import reverts
 
 HERE = b32("u4pruyd")
 THERE = b32("u4pruyf")
@@ -150,16 +151,6 @@ def test_acceptHandoff_reverts_when_escrow_rejects(custody, escrow, twin_id, sel
         custody.acceptHandoff(twin_id, THERE, GOOD, {"from": carrier})
     assert custody.holderOf(twin_id) == seller
     assert plain(custody.offerOf(twin_id))[0] == carrier.address
-
-
-def test_acceptHandoff_reverts_for_bound_twin_without_escrow(admin, minter, seller, carrier, buyer):
-    bare = CustodyTwin.deploy(admin, ZERO_ADDRESS, {"from": admin})
-    bare.grantRole(bare.MINTER_ROLE(), minter, {"from": admin})
-    bare.mintTwin(1, seller, buyer, 10, b32("p"), {"from": minter})
-    bare.offerHandoff(1, carrier, HERE, GOOD, {"from": seller})
-
-    with reverts("CustodyTwinEscrowNotSet"):
-        bare.acceptHandoff(1, THERE, GOOD, {"from": carrier})
 
 
 def test_acceptHandoff_reverts_for_someone_else(custody, twin_id, seller, carrier, stranger):

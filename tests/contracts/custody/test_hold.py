@@ -1,11 +1,12 @@
-"""CustodyTwin.setHold: HOLD_ROLE holds and releases, the admin releases."""
+"""CustodyTwin.setHold: the HOLD_KEEPER holds and releases, the admin releases."""
 
 from __future__ import annotations
 
 from brownie import chain
 
+from tests.contracts.errors import reverts
+
 from .conftest import b32
-from .reverts import reverts
 
 VERDICT = b32("verdict-1")
 HELD = 6  # index of `held` in the Twin struct

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import brownie
+import pytest
 from brownie import ZERO_ADDRESS, CustodyTwin, chain
 
+from tests.contracts.errors import reverts
+
 from .conftest import PRODUCT, plain
-from .reverts import reverts
 
 
 def test_mintTwin_records_bound_twin(custody, mint, seller, buyer):
@@ -43,9 +45,14 @@ def test_twinOfOrder_is_zero_without_twin(custody):
     assert custody.twinOfOrder(42) == 0
 
 
-def test_mintTwin_reverts_for_caller_without_minter_role(custody, stranger, seller, buyer):
-    with reverts("AccessControlUnauthorizedAccount", stranger, custody.MINTER_ROLE()):
+def test_mintTwin_reverts_for_caller_other_than_minter(custody, stranger, seller, buyer):
+    with reverts("CustodyTwinUnauthorizedMinter", stranger):
         custody.mintTwin(1, seller, buyer, 1, PRODUCT, {"from": stranger})
+
+
+def test_mintTwin_reverts_for_admin(custody, admin, seller, buyer):
+    with reverts("CustodyTwinUnauthorizedMinter", admin):
+        custody.mintTwin(1, seller, buyer, 1, PRODUCT, {"from": admin})
 
 
 def test_mintTwin_reverts_for_zero_holder(custody, minter, buyer):
@@ -74,9 +81,12 @@ def test_mintTwin_reverts_for_second_twin_of_order(custody, minter, seller, buye
         custody.mintTwin(9, seller, buyer, 1, PRODUCT, {"from": minter})
 
 
-def test_constructor_reverts_for_zero_admin(admin, escrow):
+@pytest.mark.parametrize("zero_at", [0, 1, 2, 3])
+def test_constructor_reverts_for_zero_address(admin, escrow, minter, hold_keeper, zero_at):
+    args = [admin, escrow, minter, hold_keeper]
+    args[zero_at] = ZERO_ADDRESS
     with reverts("CustodyTwinZeroAddress"):
-        CustodyTwin.deploy(ZERO_ADDRESS, escrow, {"from": admin})
+        CustodyTwin.deploy(*args, {"from": admin})
 
 
 def test_constructor_emits_EscrowSet(custody, escrow):
@@ -84,40 +94,17 @@ def test_constructor_emits_EscrowSet(custody, escrow):
     assert custody.escrow() == escrow
 
 
+def test_constructor_fixes_minter_and_hold_keeper(custody, minter, hold_keeper):
+    assert (custody.MINTER(), custody.HOLD_KEEPER()) == (minter.address, hold_keeper.address)
+
+
 def test_constructor_grants_admin_role(custody, admin):
     assert custody.hasRole(custody.DEFAULT_ADMIN_ROLE(), admin)
 
 
-def test_setEscrow_sets_once_and_emits(admin, escrow):
-    later = CustodyTwin.deploy(admin, ZERO_ADDRESS, {"from": admin})
-    assert "EscrowSet" not in later.tx.events
-
-    tx = later.setEscrow(escrow, {"from": admin})
-
-    assert later.escrow() == escrow
-    assert tx.events["EscrowSet"]["escrow"] == escrow
-
-
-def test_setEscrow_reverts_when_already_set(custody, admin, stranger, escrow):
-    with reverts("CustodyTwinEscrowAlreadySet", escrow):
-        custody.setEscrow(stranger, {"from": admin})
-
-
-def test_setEscrow_reverts_for_zero_address(admin):
-    later = CustodyTwin.deploy(admin, ZERO_ADDRESS, {"from": admin})
-    with reverts("CustodyTwinZeroAddress"):
-        later.setEscrow(ZERO_ADDRESS, {"from": admin})
-
-
-def test_setEscrow_reverts_for_non_admin(admin, stranger, escrow):
-    later = CustodyTwin.deploy(admin, ZERO_ADDRESS, {"from": admin})
-    with reverts("AccessControlUnauthorizedAccount", stranger, later.DEFAULT_ADMIN_ROLE()):
-        later.setEscrow(escrow, {"from": stranger})
-
-
 def test_grantRole_reverts_for_non_admin(custody, stranger):
     with reverts("AccessControlUnauthorizedAccount", stranger, custody.DEFAULT_ADMIN_ROLE()):
-        custody.grantRole(custody.MINTER_ROLE(), stranger, {"from": stranger})
+        custody.grantRole(custody.DEFAULT_ADMIN_ROLE(), stranger, {"from": stranger})
 
 
 def test_twin_reverts_for_unknown_ids(custody, twin_id):

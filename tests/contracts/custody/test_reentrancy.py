@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from brownie import CustodyTwin
 
+from tests.contracts.errors import reverts
+
 from .conftest import PRODUCT, b32
-from .reverts import reverts
 
 
-def test_acceptHandoff_refuses_reentry_from_escrow_callback(admin, minter, seller, buyer, stranger, actor):
-    hostile = CustodyTwin.deploy(admin, actor, {"from": admin})
-    hostile.grantRole(hostile.MINTER_ROLE(), minter, {"from": admin})
+def test_acceptHandoff_refuses_reentry_from_escrow_callback(
+    admin, minter, hold_keeper, seller, buyer, stranger, actor
+):
+    hostile = CustodyTwin.deploy(admin, actor, minter, hold_keeper, {"from": admin})
     actor.configure(hostile, stranger, {"from": admin})
     hostile.mintTwin(1, seller, buyer, 10, PRODUCT, {"from": minter})
     hostile.offerHandoff(1, actor, b32("x"), b32("y"), {"from": seller})

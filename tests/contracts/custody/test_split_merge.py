@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from brownie import ZERO_ADDRESS, chain
 
+from tests.contracts.errors import reverts
+
 from .conftest import OTHER_PRODUCT, PRODUCT, b32, plain
-from .reverts import reverts
 
 RETIRED = 7  # index of `retired` in the Twin struct
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .reverts import reverts
+from tests.contracts.errors import reverts
 
 
 def test_transferFrom_reverts_for_holder(custody, twin_id, seller, carrier):

@@ -6,6 +6,7 @@ import pytest
 from brownie import accounts, web3
 
 from offchain.devkeys import dev_oracle_accounts
+from scripts import deploy as deploy_module
 from scripts.deploy import DEV_ORACLES, DEV_THRESHOLD, deploy_suite
 from scripts.lifecycle import UNIT, Actors, register_participants, run_lifecycle
 
@@ -49,6 +50,56 @@ def test_the_verdict_is_traceable_from_the_penalty_event(suite, actors, oracles)
     verdict_tx = result.steps["verdict_3_of_5"][0]
     penalty = verdict_tx.events["PenaltyApplied"]
     assert bytes(penalty["verdictId"]) == result.verdict_id
-    assert penalty["liable"] == actors.carriers[0]
+    assert suite.escrow.leg(result.order_id, penalty["legIndex"])["carrier"] == actors.carriers[0]
     assert penalty["orderId"] == result.order_id
     assert bin(verdict_tx.events["VerdictAccepted"]["signersBitmap"]).count("1") == DEV_THRESHOLD
+
+
+def test_settlement_reports_the_charge_of_the_penalised_carrier(suite, actors, oracles):
+    result = run_lifecycle(suite, accounts[0], actors, oracles, progress=lambda _: None)
+    txs = result.steps["delivery_settlement"]
+    settled = [e for tx in txs for e in tx.events if e.name == "PenaltySettled"]
+    assert [(e["orderId"], e["liable"], e["claimed"], e["charged"]) for e in settled] == [
+        (result.order_id, actors.carriers[0], 300 * UNIT, 300 * UNIT)
+    ]
+
+
+def test_escrow_callers_are_the_deployed_contracts(suite):
+    escrow = suite.escrow
+    assert (escrow.PROCUREMENT(), escrow.CUSTODY(), escrow.VERDICT_HUB()) == (
+        suite.procurement.address,
+        suite.custody.address,
+        suite.hub.address,
+    )
+
+
+def test_custody_callers_are_the_deployed_contracts(suite):
+    custody = suite.custody
+    assert (custody.escrow(), custody.MINTER(), custody.HOLD_KEEPER()) == (
+        suite.escrow.address,
+        suite.procurement.address,
+        suite.hub.address,
+    )
+
+
+def test_create_address_predicts_a_deployment():
+    deployer = accounts[0]
+    planned = deploy_module.create_address(deployer.address, deployer.nonce)
+    assert deploy_module.ParticipantRegistry.deploy(deployer, {"from": deployer}).address == planned
+
+
+def test_deploy_suite_fails_loudly_when_a_nonce_is_spent_midway(monkeypatch):
+    deployer = accounts[0]
+    real = deploy_module.CustodyTwin
+
+    class NonceThief:
+        """Sends one unrelated transaction before deploying CustodyTwin: every later address shifts."""
+
+        @staticmethod
+        def deploy(*args):
+            deployer.transfer(accounts[1], 0)
+            return real.deploy(*args)
+
+    monkeypatch.setattr(deploy_module, "CustodyTwin", NonceThief)
+    with pytest.raises(deploy_module.DeployError, match="CustodyTwin deployed at"):
+        deploy_module.deploy_suite(deployer)

@@ -3,7 +3,7 @@
 Accounts are named by role. Two wirings are deployed:
 - `escrow` alone, its hooks called by plain accounts (`procurement_hook`, `custody_hook`, `verdict_hook`), for
   the Escrow unit tests;
-- `market`: registry + procurement + an escrow whose PROCUREMENT_ROLE is the Procurement contract, and a
+- `market`: registry + procurement + an escrow whose Procurement caller is the Procurement contract, and a
   MockCustody standing in for CustodyTwin.
 """
 
@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from brownie import Escrow, MockCustody, ParticipantRegistry, Procurement, TestStablecoin, accounts
+
+from scripts.deploy import create_address
 
 from .helpers import (
     CARRIER,
@@ -99,10 +101,9 @@ def token(admin: Any, buyer: Any) -> Any:
 def escrow(
     token: Any, admin: Any, buyer: Any, procurement_hook: Any, custody_hook: Any, verdict_hook: Any
 ) -> Any:
-    deployed = Escrow.deploy(token, admin, DELIVERY_GRACE, {"from": admin})
-    deployed.grantRole(deployed.PROCUREMENT_ROLE(), procurement_hook, {"from": admin})
-    deployed.grantRole(deployed.CUSTODY_ROLE(), custody_hook, {"from": admin})
-    deployed.grantRole(deployed.VERDICT_ROLE(), verdict_hook, {"from": admin})
+    deployed = Escrow.deploy(
+        token, DELIVERY_GRACE, procurement_hook, custody_hook, verdict_hook, {"from": admin}
+    )
     token.approve(deployed, 2**256 - 1, {"from": buyer})
     return deployed
 
@@ -136,13 +137,15 @@ def market(
     verdict_hook: Any,
 ) -> Market:
     custody = MockCustody.deploy({"from": admin})
-    market_escrow = Escrow.deploy(token, admin, DELIVERY_GRACE, {"from": admin})
+    # Procurement is deployed right after Escrow, which needs its address first (immutable caller).
+    planned = create_address(admin.address, admin.nonce + 1)
+    market_escrow = Escrow.deploy(
+        token, DELIVERY_GRACE, planned, custody_hook, verdict_hook, {"from": admin}
+    )
     procurement = Procurement.deploy(
         registry, market_escrow, custody, admin, REROUTE_PERIODS, {"from": admin}
     )
-    market_escrow.grantRole(market_escrow.PROCUREMENT_ROLE(), procurement, {"from": admin})
-    market_escrow.grantRole(market_escrow.CUSTODY_ROLE(), custody_hook, {"from": admin})
-    market_escrow.grantRole(market_escrow.VERDICT_ROLE(), verdict_hook, {"from": admin})
+    assert procurement.address == planned
     procurement.grantRole(procurement.REROUTE_ROLE(), verdict_hook, {"from": admin})
     service = (PRODUCT, REGION, 1000, "ipfs://service")
     registry.register(RETAILER, service, {"from": buyer})

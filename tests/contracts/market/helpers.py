@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 import eth_abi
-from brownie import chain, project, web3
-from brownie.exceptions import VirtualMachineError, decode_typed_error
+from brownie import chain, web3
 from eth_utils import keccak
+
+from tests.contracts.errors import reverts
 
 SUPPLIER, WHOLESALER, RETAILER, LOGISTICS, CARRIER, ORACLE, AUDITOR = 1, 2, 4, 8, 16, 32, 64
 GOODS, DELIVERY = 0, 1
@@ -26,48 +24,8 @@ UNIT = 10**6  # one token (6 decimals)
 
 
 # ---------------------------------------------------------------------- custom errors
-@cache
-def _error_abis() -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for container in project.get_loaded_projects()[0]:
-        for item in container.abi:
-            if item.get("type") == "error":
-                found.setdefault(item["name"], item)
-    return found
-
-
-def _types(inputs: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for i in inputs:
-        if i["type"].startswith("tuple"):
-            out.append("(" + ",".join(_types(i["components"])) + ")" + i["type"][5:])
-        else:
-            out.append(i["type"])
-    return out
-
-
-def error_data(name: str, *args: Any) -> str:
-    """Revert data of custom error `name(args)`, from the project's ABIs."""
-    abi = _error_abis()[name]
-    types = _types(abi["inputs"])
-    selector = keccak(text=f"{name}({','.join(types)})")[:4]
-    return "0x" + (selector + eth_abi.encode(types, list(args))).hex()
-
-
-@contextmanager
-def reverts_with(name: str, *args: Any) -> Iterator[None]:
-    """Asserts the block reverts with custom error `name` carrying exactly `args`.
-
-    brownie 1.22 decodes a typed error into `revert_msg` as "Name: arg, ..." with the error ABIs it has seen;
-    decoding the expected revert data the same way compares name, selector and every argument.
-    """
-    try:
-        yield
-    except VirtualMachineError as exc:
-        expected = decode_typed_error(error_data(name, *args))
-        assert exc.revert_msg == expected, f"reverted with {exc.revert_msg!r}, expected {expected!r}"
-    else:
-        raise AssertionError(f"did not revert (expected {name})")
+# The market tests call the shared custom-error assertion `reverts_with`.
+reverts_with = reverts
 
 
 # ---------------------------------------------------------------------- time

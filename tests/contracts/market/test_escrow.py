@@ -37,14 +37,30 @@ def add_leg(escrow: Any, hook: Any, carrier: Any, freight: int = 100 * UNIT) -> 
     return escrow.addLeg(ORDER, carrier, freight, {"from": hook})
 
 
-def role_error(account: Any, role: bytes) -> tuple[str, str, bytes]:
-    return ("AccessControlUnauthorizedAccount", account.address, bytes(role))
+def caller_error(account: Any, expected: Any) -> tuple[str, str, str]:
+    return ("EscrowUnauthorizedCaller", account.address, expected.address)
 
 
 # ---------------------------------------------------------------------- constructor and constants
-def test_constructor_rejects_zero_token(admin: Any) -> None:
+def test_constructor_rejects_zero_token(admin: Any, outsider: Any) -> None:
     with reverts_with("EscrowZeroToken"):
-        Escrow.deploy(ZERO, admin, DELIVERY_GRACE, {"from": admin})
+        Escrow.deploy(ZERO, DELIVERY_GRACE, outsider, outsider, outsider, {"from": admin})
+
+
+@pytest.mark.parametrize("zero_at", [0, 1, 2])
+def test_constructor_rejects_zero_hook_caller(admin: Any, token: Any, outsider: Any, zero_at: int) -> None:
+    hooks = [outsider, outsider, outsider]
+    hooks[zero_at] = ZERO
+    with reverts_with("EscrowZeroHookCaller"):
+        Escrow.deploy(token, DELIVERY_GRACE, *hooks, {"from": admin})
+
+
+def test_constructor_fixes_hook_callers(
+    escrow: Any, procurement_hook: Any, custody_hook: Any, verdict_hook: Any
+) -> None:
+    assert escrow.PROCUREMENT() == procurement_hook
+    assert escrow.CUSTODY() == custody_hook
+    assert escrow.VERDICT_HUB() == verdict_hook
 
 
 def test_constants_and_token(escrow: Any, token: Any) -> None:
@@ -63,18 +79,20 @@ def test_open_order_pulls_amount(escrow: Any, token: Any, buyer: Any, opened: An
 
 def test_open_order_stores_order(escrow: Any, buyer: Any, supplier: Any, deadline: int, opened: Any) -> None:
     assert plain(escrow.order(ORDER)) == (
+        ACTIVE,
+        0,
+        NO_LEG,
+        False,
+        0,
+        PER_EXCURSION,
+        0,
         buyer.address,
         deadline,
         supplier.address,
         AMOUNT,
         PER_HOUR,
-        PER_EXCURSION,
         CAP,
         0,
-        ACTIVE,
-        0,
-        NO_LEG,
-        False,
     )
 
 
@@ -92,9 +110,18 @@ def test_open_order_emits_every_field(buyer: Any, supplier: Any, deadline: int, 
     )
 
 
-def test_open_order_requires_procurement_role(escrow: Any, buyer: Any, supplier: Any, outsider: Any) -> None:
-    with reverts_with(*role_error(outsider, escrow.PROCUREMENT_ROLE())):
+def test_open_order_requires_procurement(
+    escrow: Any, procurement_hook: Any, buyer: Any, supplier: Any, outsider: Any
+) -> None:
+    with reverts_with(*caller_error(outsider, procurement_hook)):
         escrow.openOrder(ORDER, buyer, supplier, AMOUNT, (1, 0, 0, 0), {"from": outsider})
+
+
+def test_open_order_from_another_hook_caller_reverts(
+    escrow: Any, procurement_hook: Any, verdict_hook: Any, buyer: Any, supplier: Any
+) -> None:
+    with reverts_with(*caller_error(verdict_hook, procurement_hook)):
+        escrow.openOrder(ORDER, buyer, supplier, AMOUNT, (1, 0, 0, 0), {"from": verdict_hook})
 
 
 def test_open_order_twice_reverts(
@@ -154,8 +181,10 @@ def test_add_leg_indexes_increase(
     assert add_leg(escrow, procurement_hook, carrier2).return_value == 1
 
 
-def test_add_leg_requires_procurement_role(escrow: Any, carrier: Any, outsider: Any, opened: Any) -> None:
-    with reverts_with(*role_error(outsider, escrow.PROCUREMENT_ROLE())):
+def test_add_leg_requires_procurement(
+    escrow: Any, procurement_hook: Any, carrier: Any, outsider: Any, opened: Any
+) -> None:
+    with reverts_with(*caller_error(outsider, procurement_hook)):
         add_leg(escrow, outsider, carrier)
 
 
@@ -206,9 +235,52 @@ def test_add_leg_freight_above_share_reverts(
 def test_add_leg_share_excludes_seller_penalties(
     escrow: Any, procurement_hook: Any, verdict_hook: Any, carrier: Any, opened: Any
 ) -> None:
-    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})  # seller liable: 100 charged
+    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})  # seller liable: 100 claimed
     with reverts_with("EscrowFreightExceedsShare", ORDER, AMOUNT, AMOUNT - 100 * UNIT):
         add_leg(escrow, procurement_hook, carrier, AMOUNT)
+
+
+def test_add_leg_share_excludes_flushed_seller_penalties(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    supplier: Any,
+    carrier: Any,
+    carrier2: Any,
+    opened: Any,
+) -> None:
+    add_leg(escrow, procurement_hook, carrier, 100 * UNIT)
+    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})  # seller liable: 100 claimed
+    escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})  # flushed to the seller's record
+    with reverts_with("EscrowFreightExceedsShare", ORDER, AMOUNT, AMOUNT - 200 * UNIT):
+        add_leg(escrow, procurement_hook, carrier2, AMOUNT)
+
+
+def test_add_leg_ignores_carrier_penalties(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    supplier: Any,
+    carrier: Any,
+    carrier2: Any,
+    opened: Any,
+) -> None:
+    add_leg(escrow, procurement_hook, carrier, 100 * UNIT)
+    escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})  # the carrier's claim, not the seller's
+    with reverts_with("EscrowFreightExceedsShare", ORDER, AMOUNT, AMOUNT - 100 * UNIT):
+        add_leg(escrow, procurement_hook, carrier2, AMOUNT)
+
+
+def test_add_leg_share_is_zero_when_seller_claims_exceed_it(
+    escrow: Any, procurement_hook: Any, verdict_hook: Any, carrier: Any, opened: Any
+) -> None:
+    for _ in range(5):
+        escrow.applyPenalty(ORDER, VERDICT, 5, {"from": verdict_hook})  # 5 x 250 claimed > AMOUNT
+    with reverts_with("EscrowFreightExceedsShare", ORDER, 1, 0):
+        add_leg(escrow, procurement_hook, carrier, 1)
 
 
 # ---------------------------------------------------------------------- onHandoff: liability
@@ -256,10 +328,10 @@ def test_handoff_to_non_carrier_makes_seller_liable(
     assert tx.events["LiabilityMoved"]["activeLeg"] == NO_LEG
 
 
-def test_handoff_requires_custody_role(
-    escrow: Any, supplier: Any, carrier: Any, outsider: Any, opened: Any
+def test_handoff_requires_custody(
+    escrow: Any, custody_hook: Any, supplier: Any, carrier: Any, outsider: Any, opened: Any
 ) -> None:
-    with reverts_with(*role_error(outsider, escrow.CUSTODY_ROLE())):
+    with reverts_with(*caller_error(outsider, custody_hook)):
         escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": outsider})
 
 
@@ -332,14 +404,8 @@ def test_late_delivery_charges_the_carrier_by_started_hour(
     add_leg(escrow, procurement_hook, carrier, 100 * UNIT)
     escrow.onHandoff(ORDER, supplier, carrier, deadline - 100, {"from": custody_hook})
     tx = escrow.onHandoff(ORDER, carrier, buyer, deadline + 3601, {"from": custody_hook})
-    assert plain(tx.events["PenaltyApplied"].values()) == (
-        ORDER,
-        h32(LATENESS),
-        carrier.address,
-        0,
-        0,
-        20 * UNIT,
-    )
+    assert plain(tx.events["PenaltyApplied"].values()) == (ORDER, h32(LATENESS), 0, 0, 20 * UNIT)
+    assert plain(tx.events["PenaltySettled"].values()) == (ORDER, carrier.address, 0, 20 * UNIT, 20 * UNIT)
     assert escrow.credit(carrier) == 80 * UNIT
     assert escrow.credit(buyer) == 20 * UNIT
     assert escrow.credit(supplier) == 900 * UNIT
@@ -349,7 +415,8 @@ def test_late_delivery_without_carrier_charges_seller(
     escrow: Any, custody_hook: Any, buyer: Any, supplier: Any, deadline: int, opened: Any
 ) -> None:
     tx = escrow.onHandoff(ORDER, supplier, buyer, deadline + 1, {"from": custody_hook})
-    assert tx.events["PenaltyApplied"]["liable"] == supplier
+    assert tx.events["PenaltyApplied"]["legIndex"] == NO_LEG
+    assert tx.events["PenaltySettled"]["liable"] == supplier
     assert escrow.credit(supplier) == 990 * UNIT
     assert escrow.credit(buyer) == 10 * UNIT
 
@@ -358,7 +425,9 @@ def test_late_delivery_capped(
     escrow: Any, custody_hook: Any, buyer: Any, supplier: Any, deadline: int, opened: Any
 ) -> None:
     tx = escrow.onHandoff(ORDER, supplier, buyer, deadline + 1000 * 3600, {"from": custody_hook})
-    assert tx.events["PenaltyApplied"]["amount"] == CAP
+    assert tx.events["PenaltyApplied"]["amount"] == 1000 * PER_HOUR
+    settled = plain(tx.events["PenaltySettled"].values())
+    assert settled == (ORDER, supplier.address, NO_LEG, 1000 * PER_HOUR, CAP)
     assert escrow.credit(buyer) == CAP
 
 
@@ -371,24 +440,23 @@ def test_handoff_after_settlement_is_ignored(
     assert escrow.credit(supplier) == AMOUNT
 
 
-# ---------------------------------------------------------------------- applyPenalty
-def test_penalty_without_carrier_charges_seller(
-    escrow: Any, verdict_hook: Any, supplier: Any, opened: Any
-) -> None:
+# ---------------------------------------------------------------------- applyPenalty: claims
+def test_penalty_without_carrier_claims_from_seller(escrow: Any, verdict_hook: Any, opened: Any) -> None:
     tx = escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})
     assert tx.return_value == PER_EXCURSION
-    assert plain(tx.events["PenaltyApplied"].values()) == (
-        ORDER,
-        h32(VERDICT),
-        supplier.address,
-        NO_LEG,
-        1,
-        PER_EXCURSION,
-    )
-    assert escrow.order(ORDER)["penaltyTotal"] == PER_EXCURSION
+    assert plain(tx.events["PenaltyApplied"].values()) == (ORDER, h32(VERDICT), NO_LEG, 1, PER_EXCURSION)
+    assert escrow.order(ORDER)["pendingPenalty"] == PER_EXCURSION
 
 
-def test_penalty_charges_active_carrier_leg(
+def test_penalty_keeps_the_rest_of_the_first_slot(escrow: Any, verdict_hook: Any, opened: Any) -> None:
+    before = plain(escrow.order(ORDER))
+    escrow.applyPenalty(ORDER, VERDICT, 3, {"from": verdict_hook})
+    after = plain(escrow.order(ORDER))
+    assert after[:6] == before[:6] and after[7:] == before[7:]
+    assert after[6] == 3 * PER_EXCURSION
+
+
+def test_penalty_names_active_carrier_leg(
     escrow: Any,
     procurement_hook: Any,
     custody_hook: Any,
@@ -400,12 +468,11 @@ def test_penalty_charges_active_carrier_leg(
     add_leg(escrow, procurement_hook, carrier, 200 * UNIT)
     escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
     tx = escrow.applyPenalty(ORDER, VERDICT, 3, {"from": verdict_hook})
-    assert tx.events["PenaltyApplied"]["liable"] == carrier
-    assert tx.events["PenaltyApplied"]["legIndex"] == 0
-    assert escrow.leg(ORDER, 0)["penalty"] == 150 * UNIT
+    assert plain(tx.events["PenaltyApplied"].values()) == (ORDER, h32(VERDICT), 0, 3, 150 * UNIT)
+    assert escrow.order(ORDER)["pendingPenalty"] == 150 * UNIT
 
 
-def test_penalty_clamped_to_carrier_freight(
+def test_penalty_claims_accumulate_unclamped(
     escrow: Any,
     procurement_hook: Any,
     custody_hook: Any,
@@ -416,33 +483,29 @@ def test_penalty_clamped_to_carrier_freight(
 ) -> None:
     add_leg(escrow, procurement_hook, carrier, 30 * UNIT)
     escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
-    assert escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook}).return_value == 30 * UNIT
-    assert escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook}).return_value == 0
+    assert escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook}).return_value == PER_EXCURSION
+    assert escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook}).return_value == PER_EXCURSION
+    assert escrow.order(ORDER)["pendingPenalty"] == 2 * PER_EXCURSION
 
 
-def test_penalty_clamped_to_cap(escrow: Any, verdict_hook: Any, opened: Any) -> None:
-    escrow.applyPenalty(ORDER, VERDICT, 5, {"from": verdict_hook})  # 250
-    assert escrow.applyPenalty(ORDER, VERDICT, 5, {"from": verdict_hook}).return_value == CAP - 250 * UNIT
-    assert escrow.order(ORDER)["penaltyTotal"] == CAP
+def test_penalty_claim_saturates(
+    escrow: Any, procurement_hook: Any, verdict_hook: Any, buyer: Any, supplier: Any, deadline: int
+) -> None:
+    big = 2**96 - 1
+    escrow.openOrder(ORDER, buyer, supplier, AMOUNT, (deadline, 0, big, CAP), {"from": procurement_hook})
+    assert escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook}).return_value == big
+    assert escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook}).return_value == big
+    assert escrow.order(ORDER)["pendingPenalty"] == big
 
 
-def test_penalty_severity_zero_charges_nothing(escrow: Any, verdict_hook: Any, opened: Any) -> None:
+def test_penalty_severity_zero_claims_nothing(escrow: Any, verdict_hook: Any, opened: Any) -> None:
     tx = escrow.applyPenalty(ORDER, VERDICT, 0, {"from": verdict_hook})
     assert tx.events["PenaltyApplied"]["amount"] == 0
-    assert escrow.order(ORDER)["penaltyTotal"] == 0
+    assert escrow.order(ORDER)["pendingPenalty"] == 0
 
 
-def test_penalty_goes_to_buyer_at_settlement(
-    escrow: Any, custody_hook: Any, verdict_hook: Any, buyer: Any, supplier: Any, deadline: int, opened: Any
-) -> None:
-    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})
-    escrow.onHandoff(ORDER, supplier, buyer, deadline, {"from": custody_hook})
-    assert escrow.credit(buyer) == 100 * UNIT
-    assert escrow.credit(supplier) == AMOUNT - 100 * UNIT
-
-
-def test_penalty_requires_verdict_role(escrow: Any, outsider: Any, opened: Any) -> None:
-    with reverts_with(*role_error(outsider, escrow.VERDICT_ROLE())):
+def test_penalty_requires_verdict_hub(escrow: Any, verdict_hook: Any, outsider: Any, opened: Any) -> None:
+    with reverts_with(*caller_error(outsider, verdict_hook)):
         escrow.applyPenalty(ORDER, VERDICT, 1, {"from": outsider})
 
 
@@ -457,6 +520,180 @@ def test_penalty_after_settlement_reverts(
     escrow.onHandoff(ORDER, supplier, buyer, deadline, {"from": custody_hook})
     with reverts_with("EscrowOrderNotActive", ORDER, SETTLED):
         escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})
+
+
+def test_penalty_after_cancel_reverts(escrow: Any, verdict_hook: Any, supplier: Any, opened: Any) -> None:
+    escrow.cancelOrder(ORDER, {"from": supplier})
+    with reverts_with("EscrowOrderNotActive", ORDER, CANCELLED):
+        escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})
+
+
+# ---------------------------------------------------------------------- liability moves: flush
+def test_handoff_flushes_seller_claim(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    supplier: Any,
+    carrier: Any,
+    opened: Any,
+) -> None:
+    add_leg(escrow, procurement_hook, carrier)
+    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})
+    escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
+    order = escrow.order(ORDER)
+    assert (order["sellerPenalty"], order["pendingPenalty"], order["claimRecords"]) == (100 * UNIT, 0, 0x80)
+    assert escrow.leg(ORDER, 0)["penalty"] == 0
+
+
+def test_handoff_flushes_carrier_claim_to_its_leg(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    supplier: Any,
+    carrier: Any,
+    carrier2: Any,
+    opened: Any,
+) -> None:
+    add_leg(escrow, procurement_hook, carrier)
+    add_leg(escrow, procurement_hook, carrier2)
+    escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 3, {"from": verdict_hook})
+    escrow.onHandoff(ORDER, carrier, carrier2, 2, {"from": custody_hook})
+    order = escrow.order(ORDER)
+    assert (order["activeLeg"], order["pendingPenalty"], order["sellerPenalty"]) == (1, 0, 0)
+    assert order["claimRecords"] == 0b1
+    assert escrow.leg(ORDER, 0)["penalty"] == 150 * UNIT
+    assert escrow.leg(ORDER, 1)["penalty"] == 0
+
+
+def test_handoff_back_to_same_leg_adds_to_its_record(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    supplier: Any,
+    carrier: Any,
+    outsider: Any,
+    opened: Any,
+) -> None:
+    add_leg(escrow, procurement_hook, carrier)
+    escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})
+    escrow.onHandoff(ORDER, carrier, outsider, 2, {"from": custody_hook})  # a warehouse: seller liable
+    escrow.onHandoff(ORDER, outsider, carrier, 3, {"from": custody_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})
+    escrow.onHandoff(ORDER, carrier, outsider, 4, {"from": custody_hook})
+    assert escrow.leg(ORDER, 0)["penalty"] == 2 * PER_EXCURSION
+    assert escrow.order(ORDER)["sellerPenalty"] == 0
+
+
+# ---------------------------------------------------------------------- settlement: clamping
+def test_penalty_goes_to_buyer_at_settlement(
+    escrow: Any, custody_hook: Any, verdict_hook: Any, buyer: Any, supplier: Any, deadline: int, opened: Any
+) -> None:
+    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})
+    tx = escrow.onHandoff(ORDER, supplier, buyer, deadline, {"from": custody_hook})
+    settled = plain(tx.events["PenaltySettled"].values())
+    assert settled == (ORDER, supplier.address, NO_LEG, 100 * UNIT, 100 * UNIT)
+    assert escrow.credit(buyer) == 100 * UNIT
+    assert escrow.credit(supplier) == AMOUNT - 100 * UNIT
+
+
+def test_settlement_clamps_carrier_to_its_freight(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    buyer: Any,
+    supplier: Any,
+    carrier: Any,
+    deadline: int,
+    opened: Any,
+) -> None:
+    add_leg(escrow, procurement_hook, carrier, 30 * UNIT)
+    escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})
+    tx = escrow.onHandoff(ORDER, carrier, buyer, deadline, {"from": custody_hook})
+    assert plain(tx.events["PenaltySettled"].values()) == (ORDER, carrier.address, 0, 100 * UNIT, 30 * UNIT)
+    assert escrow.credit(carrier) == 0
+    assert escrow.credit(buyer) == 30 * UNIT
+    assert escrow.credit(supplier) == AMOUNT - 30 * UNIT
+    assert plain(tx.events["OrderSettled"].values()) == (ORDER, deadline, AMOUNT - 30 * UNIT, 0, 30 * UNIT)
+
+
+def test_settlement_clamps_seller_to_its_share(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    buyer: Any,
+    supplier: Any,
+    carrier: Any,
+    deadline: int,
+) -> None:
+    escrow.openOrder(
+        ORDER, buyer, supplier, AMOUNT, (deadline, 0, 500 * UNIT, AMOUNT), {"from": procurement_hook}
+    )
+    add_leg(escrow, procurement_hook, carrier, 900 * UNIT)
+    escrow.applyPenalty(ORDER, VERDICT, 1, {"from": verdict_hook})  # 500 claimed, share is 100
+    tx = escrow.onHandoff(ORDER, supplier, buyer, deadline, {"from": custody_hook})
+    settled = plain(tx.events["PenaltySettled"].values())
+    assert settled == (ORDER, supplier.address, NO_LEG, 500 * UNIT, 100 * UNIT)
+    assert escrow.credit(supplier) == 0
+    assert escrow.credit(carrier) == 900 * UNIT
+    assert escrow.credit(buyer) == 100 * UNIT
+
+
+def test_settlement_spends_cap_seller_first_then_legs(
+    escrow: Any,
+    procurement_hook: Any,
+    custody_hook: Any,
+    verdict_hook: Any,
+    buyer: Any,
+    supplier: Any,
+    carrier: Any,
+    carrier2: Any,
+    deadline: int,
+    opened: Any,
+) -> None:
+    add_leg(escrow, procurement_hook, carrier, 200 * UNIT)
+    add_leg(escrow, procurement_hook, carrier2, 200 * UNIT)
+    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})  # seller: 100
+    escrow.onHandoff(ORDER, supplier, carrier, 1, {"from": custody_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 3, {"from": verdict_hook})  # leg 0: 150
+    escrow.onHandoff(ORDER, carrier, carrier2, 2, {"from": custody_hook})
+    escrow.applyPenalty(ORDER, VERDICT, 2, {"from": verdict_hook})  # leg 1: 100, the cap (300) leaves 50
+    tx = escrow.onHandoff(ORDER, carrier2, buyer, deadline, {"from": custody_hook})
+    assert [plain(e.values()) for e in tx.events["PenaltySettled"]] == [
+        (ORDER, supplier.address, NO_LEG, 100 * UNIT, 100 * UNIT),
+        (ORDER, carrier.address, 0, 150 * UNIT, 150 * UNIT),
+        (ORDER, carrier2.address, 1, 100 * UNIT, 50 * UNIT),
+    ]
+    assert escrow.credit(buyer) == CAP
+    assert escrow.credit(carrier) == 50 * UNIT
+    assert escrow.credit(carrier2) == 150 * UNIT
+    assert escrow.credit(supplier) == AMOUNT - 400 * UNIT - 100 * UNIT
+
+
+def test_settlement_after_cap_charges_nothing_more(
+    escrow: Any, custody_hook: Any, verdict_hook: Any, buyer: Any, supplier: Any, deadline: int, opened: Any
+) -> None:
+    escrow.applyPenalty(ORDER, VERDICT, 5, {"from": verdict_hook})  # 250
+    escrow.applyPenalty(ORDER, VERDICT, 5, {"from": verdict_hook})  # 250 more: 500 claimed, cap 300
+    tx = escrow.onHandoff(ORDER, supplier, buyer, deadline + 1, {"from": custody_hook})  # lateness: 10 more
+    assert plain(tx.events["PenaltySettled"].values()) == (ORDER, supplier.address, NO_LEG, 510 * UNIT, CAP)
+    assert escrow.credit(buyer) == CAP
+    assert escrow.credit(supplier) == AMOUNT - CAP
+
+
+def test_settlement_without_claims_emits_no_penalty(
+    escrow: Any, custody_hook: Any, buyer: Any, supplier: Any, deadline: int, opened: Any
+) -> None:
+    tx = escrow.onHandoff(ORDER, supplier, buyer, deadline, {"from": custody_hook})
+    assert "PenaltySettled" not in tx.events
 
 
 # ---------------------------------------------------------------------- cancelOrder

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from brownie import Escrow, MaliciousToken, MockCustody, Procurement, ReentrantReceiver
 
+from scripts.deploy import create_address
+
 from .helpers import (
     DELIVERY_GRACE,
     GOODS,
@@ -36,10 +38,12 @@ def evil_token(admin: Any, buyer: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def evil_escrow(evil_token: Any, admin: Any, buyer: Any, procurement_hook: Any, custody_hook: Any) -> Any:
-    escrow = Escrow.deploy(evil_token, admin, DELIVERY_GRACE, {"from": admin})
-    escrow.grantRole(escrow.PROCUREMENT_ROLE(), procurement_hook, {"from": admin})
-    escrow.grantRole(escrow.CUSTODY_ROLE(), custody_hook, {"from": admin})
+def evil_escrow(
+    evil_token: Any, admin: Any, buyer: Any, procurement_hook: Any, custody_hook: Any, verdict_hook: Any
+) -> Any:
+    escrow = Escrow.deploy(
+        evil_token, DELIVERY_GRACE, procurement_hook, custody_hook, verdict_hook, {"from": admin}
+    )
     evil_token.approve(escrow, 2**256 - 1, {"from": buyer})
     return escrow
 
@@ -73,13 +77,11 @@ def test_transfer_from_reentering_cancel_reverts(
         open_order(evil_escrow, procurement_hook, buyer, supplier, 2)
 
 
-def test_transfer_from_reentering_hook_without_role_reverts(
-    evil_escrow: Any, evil_token: Any, procurement_hook: Any, buyer: Any, supplier: Any
+def test_transfer_from_reentering_hook_of_another_caller_reverts(
+    evil_escrow: Any, evil_token: Any, procurement_hook: Any, verdict_hook: Any, buyer: Any, supplier: Any
 ) -> None:
     evil_token.arm(evil_escrow, evil_escrow.applyPenalty.encode_input(1, b"\1" * 32, 9), {"from": buyer})
-    with reverts_with(
-        "AccessControlUnauthorizedAccount", evil_token.address, bytes(evil_escrow.VERDICT_ROLE())
-    ):
+    with reverts_with("EscrowUnauthorizedCaller", evil_token.address, verdict_hook.address):
         open_order(evil_escrow, procurement_hook, buyer, supplier)
 
 
@@ -99,10 +101,12 @@ def test_payee_reentering_withdraw_reverts_and_keeps_credit(
 def test_transfer_from_reentering_procurement_award_reverts(
     evil_token: Any, admin: Any, buyer: Any, supplier: Any, registry: Any
 ) -> None:
-    escrow = Escrow.deploy(evil_token, admin, DELIVERY_GRACE, {"from": admin})
     custody = MockCustody.deploy({"from": admin})
+    # Procurement comes right after Escrow, which needs its address first (immutable caller).
+    planned = create_address(admin.address, admin.nonce + 1)
+    escrow = Escrow.deploy(evil_token, DELIVERY_GRACE, planned, custody, admin, {"from": admin})
     procurement = Procurement.deploy(registry, escrow, custody, admin, REROUTE_PERIODS, {"from": admin})
-    escrow.grantRole(escrow.PROCUREMENT_ROLE(), procurement, {"from": admin})
+    assert procurement.address == planned
     evil_token.approve(escrow, 2**256 - 1, {"from": buyer})
     registry.register(RETAILER, (PRODUCT, PRODUCT, 1, ""), {"from": buyer})
     registry.register(SUPPLIER, (PRODUCT, PRODUCT, 1, ""), {"from": supplier})

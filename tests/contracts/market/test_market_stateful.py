@@ -39,11 +39,14 @@ def latest() -> int:
     return int(web3.eth.get_block("latest")["timestamp"])
 
 
+MAX96 = 2**96 - 1
+
+
 @dataclass
 class LegModel:
     carrier: str
     freight: int
-    penalty: int = 0
+    claimed: int = 0
 
 
 @dataclass
@@ -61,10 +64,11 @@ class OrderModel:
     active: int = NO_LEG
     picked_up: bool = False
     status: int = ACTIVE
-    total: int = 0
+    seller_claimed: int = 0
 
     def seller_share(self) -> int:
-        return self.amount - self.total - sum(leg.freight - leg.penalty for leg in self.legs)
+        """Room for freight: what the seller keeps after every leg and every claim against it so far."""
+        return max(self.amount - self.seller_claimed - sum(leg.freight for leg in self.legs), 0)
 
     def leg_of(self, holder: str) -> int:
         start = 0 if self.active == NO_LEG else self.active + 1
@@ -73,17 +77,30 @@ class OrderModel:
                 return i
         return NO_LEG
 
-    def charge(self, raw: int) -> int:
+    def claim(self, raw: int) -> int:
+        """A claim against the party liable now; clamped only at settlement."""
+        raw = min(raw, MAX96)
         if self.active == NO_LEG:
-            share = self.seller_share()
+            self.seller_claimed = min(self.seller_claimed + raw, MAX96)
         else:
             leg = self.legs[self.active]
-            share = leg.freight - leg.penalty
-        penalty = min(raw, max(self.cap - self.total, 0), share)
-        if self.active != NO_LEG:
-            self.legs[self.active].penalty += penalty
-        self.total += penalty
-        return penalty
+            leg.claimed = min(leg.claimed + raw, MAX96)
+        return raw
+
+    def settle(self) -> tuple[int, list[int], int]:
+        """Seller payout, carrier payouts, buyer refund: the cap is spent seller first, then legs by index."""
+        cap_left = self.cap
+        seller_share = self.amount - sum(leg.freight for leg in self.legs)
+        seller_charge = min(self.seller_claimed, seller_share, cap_left)
+        cap_left -= seller_charge
+        refund = seller_charge
+        carrier_pay = []
+        for leg in self.legs:
+            charge = min(leg.claimed, leg.freight, cap_left)
+            cap_left -= charge
+            refund += charge
+            carrier_pay.append(leg.freight - charge)
+        return seller_share - seller_charge, carrier_pay, refund
 
 
 class MarketMachine:
@@ -250,13 +267,15 @@ class MarketMachine:
         if to == order.buyer:
             if at > order.deadline:
                 hours = -(-(at - order.deadline) // 3600)
-                penalty = order.charge(hours * order.per_hour)
-                assert tx.events["PenaltyApplied"]["amount"] == penalty
+                claimed = order.claim(hours * order.per_hour)
+                assert tx.events["PenaltyApplied"]["amount"] == claimed
             order.status = SETTLED
-            for leg in order.legs:
-                self._credit(leg.carrier, leg.freight - leg.penalty)
-            self._credit(order.buyer, order.total)
-            self._credit(order.seller, order.seller_share())
+            seller_pay, carrier_pay, refund = order.settle()
+            for leg, pay in zip(order.legs, carrier_pay, strict=True):
+                self._credit(leg.carrier, pay)
+            self._credit(order.buyer, refund)
+            self._credit(order.seller, seller_pay)
+            assert tx.events["OrderSettled"]["buyerRefund"] == refund
             self._assert_order_credited(tx, order)
             return
         order.active = order.leg_of(to)
@@ -275,7 +294,7 @@ class MarketMachine:
                 )
             return
         tx = self.market.escrow.applyPenalty(order.order_id, verdict, severity, {"from": self.verdict_hook})
-        assert tx.return_value == order.charge(order.per_excursion * severity)
+        assert tx.return_value == order.claim(order.per_excursion * severity)
 
     def rule_cancel(self, pick: int, who: int) -> None:
         order = self._order(pick)

@@ -12,6 +12,7 @@ from eth_keys import KeyAPI
 
 from oracles import verdicts
 from oracles.verdicts import Action, Kind, Verdict
+from scripts.deploy import create_address
 
 PENALTY_PER_SEVERITY = 1_000
 EVIDENCE = "0x" + "ab" * 32
@@ -61,19 +62,25 @@ def procurement(admin):
 
 
 @pytest.fixture(scope="module")
-def custody(admin, escrow, accounts):
-    twin = CustodyTwin.deploy(admin, escrow, {"from": admin})
-    twin.grantRole(twin.MINTER_ROLE(), admin, {"from": admin})
+def custody_and_hub(admin, escrow, procurement, accounts):
+    """CustodyTwin (minter: admin) and the hub it names as HOLD_KEEPER, deployed back to back."""
+    planned_hub = create_address(admin.address, admin.nonce + 1)
+    twin = CustodyTwin.deploy(admin, escrow, admin, planned_hub, {"from": admin})
+    deployed = VerdictHub.deploy(admin, escrow, twin, procurement, {"from": admin})
+    assert deployed.address == planned_hub
     twin.mintTwin(1, accounts[2], accounts[4], 100, PRODUCT, {"from": admin})
-    return twin
+    deployed.setOracleSet([o.address for o in ORACLES[:5]], 3, {"from": admin})
+    return twin, deployed
 
 
 @pytest.fixture(scope="module")
-def hub(admin, escrow, custody, procurement):
-    deployed = VerdictHub.deploy(admin, escrow, custody, procurement, {"from": admin})
-    custody.grantRole(custody.HOLD_ROLE(), deployed, {"from": admin})
-    deployed.setOracleSet([o.address for o in ORACLES[:5]], 3, {"from": admin})
-    return deployed
+def custody(custody_and_hub):
+    return custody_and_hub[0]
+
+
+@pytest.fixture(scope="module")
+def hub(custody_and_hub):
+    return custody_and_hub[1]
 
 
 @pytest.fixture(scope="module")

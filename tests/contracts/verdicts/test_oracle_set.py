@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from brownie import ZERO_ADDRESS, VerdictHub, chain
 
-from tests.contracts.custody.reverts import reverts
+from tests.contracts.errors import reverts
 
 from .conftest import ORACLES
 

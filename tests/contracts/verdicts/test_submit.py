@@ -9,7 +9,7 @@ from brownie.exceptions import VirtualMachineError
 
 from oracles import verdicts
 from oracles.verdicts import Action, Kind
-from tests.contracts.custody.reverts import reverts
+from tests.contracts.errors import reverts
 
 from .conftest import EVIDENCE, ORACLES, PENALTY_PER_SEVERITY
 
