@@ -78,14 +78,19 @@ def main() -> None:
     # progress lines (stderr) are what a person wants to read.
     with contextlib.redirect_stdout(io.StringIO()):
         result = run_lifecycle(suite, deployer, actors, oracles, progress, store=store)
-    order = suite.escrow.order(result.order_id)
+    settled = result.steps["delivery_settlement"][-1].events["OrderSettled"]
     summary = {
         "chain_id": web3.eth.chain_id,
         "manifest": str(path),
         "order_id": result.order_id,
         "twin_id": result.twin_id,
         "verdict_id": "0x" + result.verdict_id.hex(),
-        "penalty_total": order["penaltyTotal"] / UNIT,
+        "penalties_charged": settled["buyerRefund"] / UNIT,
+        "settlement": {
+            "supplier": settled["sellerPayout"] / UNIT,
+            "carriers": settled["carriersPayout"] / UNIT,
+            "wholesaler_refund": settled["buyerRefund"] / UNIT,
+        },
         "transactions": {name: [tx.txid for tx in txs] for name, txs in result.steps.items()},
         "gas_used": sum(tx.gas_used for txs in result.steps.values() for tx in txs),
     }

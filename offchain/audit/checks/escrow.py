@@ -1,13 +1,14 @@
 """Every Escrow-specific rule, in one place, reading Escrow events by name.
 
-Escrow is being reshaped for gas (penalties claimed per verdict, clamped at settlement): when its events or
-penalty arithmetic change, this module is the only one to adapt. Two checks:
+Escrow records penalty *claims* when verdicts arrive and decides the *charges* at settlement; when its events
+or penalty arithmetic change, this module is the only one to adapt. Two checks:
 
-* penalties: every PenaltyApplied traces to an accepted verdict of the same order (same transaction, same
+* penalties: every PenaltyApplied (a claim) traces to an accepted verdict of the same order (same transaction,
   verdictId, severity and amount, at most severity x penaltyPerExcursion) or to the lateness rule at delivery
-  (ceil((deliveredAt - deadline) / 1 h) x penaltyPerHourLate at most); it charges the liable party (the leg's
-  carrier, or the seller for NO_LEG); an order's penalties stay within its cap; settlement splits the amount
-  as amount = seller + carriers + buyer refund, the refund being the sum of penalties.
+  (ceil((deliveredAt - deadline) / 1 h) x penaltyPerHourLate at most), and is recorded against the leg that
+  held the goods (LiabilityMoved); the settlement is recomputed from the claims (seller first, then legs by
+  index, each charged min(claim, what the cap leaves, its share)) and must match every PenaltySettled and the
+  split amount = seller + carriers + buyer refund.
 * reconciliation: the token balance of Escrow equals what its events say it holds (funded orders minus
   withdrawals), every withdrawal pays out exactly the credits accumulated since the previous one, and every
   token transfer in or out of Escrow is explained by an Escrow event of the same transaction.
@@ -43,57 +44,60 @@ def check_penalties(history: History) -> CheckResult:
     return result
 
 
+def _clamp(claim: int, cap: int, charged_so_far: int, share: int) -> int:
+    """SlaMath.clamp: a claim is charged at most what the cap leaves and at most the party's share."""
+    return min(claim, max(cap - charged_so_far, 0), share)
+
+
 def _check_order(order: OrderHistory, opened: ChainEvent, result: CheckResult) -> None:
     failures_before = len(result.failures)
     terms = opened.args
-    seller = to_checksum_address(terms["seller"])
-    carriers = {int(e.args["legIndex"]): to_checksum_address(e.args["carrier"]) for e in order.of("LegAdded")}
-    freight = {int(e.args["legIndex"]): int(e.args["freight"]) for e in order.of("LegAdded")}
+    legs = {
+        int(e.args["legIndex"]): (to_checksum_address(e.args["carrier"]), int(e.args["freight"]))
+        for e in order.of("LegAdded")
+    }
     verdicts = {bytes(e.args["verdictId"]): e for e in order.of("VerdictAccepted")}
     settled = order.of("OrderSettled")
-    total, by_leg = 0, defaultdict[int, int](int)
-    charged: set[bytes] = set()
-    for penalty in order.of("PenaltyApplied"):
+    claims: dict[int, int] = defaultdict(int)
+    traced: set[bytes] = set()
+    active = NO_LEG
+    # Liability follows custody: a claim belongs to the leg that held the goods when it was made.
+    for event in sorted(order.of("LiabilityMoved") + order.of("PenaltyApplied"), key=lambda e: e.position):
+        if event.name == "LiabilityMoved":
+            active = int(event.args["activeLeg"])
+            continue
         result.checked += 1
-        a = penalty.args
+        a = event.args
         vid, amount, leg = bytes(a["verdictId"]), int(a["amount"]), int(a["legIndex"])
-        where = f"order {order.order_id} penalty {amount} ({penalty.where})"
+        where = f"order {order.order_id} penalty claim {amount} ({event.where})"
         if vid == LATENESS:
-            delivery = next((s for s in settled if s.tx_hash == penalty.tx_hash), None)
+            delivery = next((s for s in settled if s.tx_hash == event.tx_hash), None)
             if delivery is None:
-                result.fail("lateness penalty outside the delivery transaction", where)
+                result.fail("lateness claim outside the delivery transaction", where)
             else:
                 late = max(0, int(delivery.args["deliveredAt"]) - int(terms["deliveryDeadline"]))
                 allowed = _ceil_hours(late) * int(terms["penaltyPerHourLate"])
                 if amount > allowed:
-                    result.fail(f"lateness penalty {amount} exceeds {allowed} for {late} s late", where)
+                    result.fail(f"lateness claim {amount} exceeds {allowed} for {late} s late", where)
         elif vid not in verdicts:
-            # Still counted below: the money was charged, whatever its justification.
-            result.fail(f"penalty names verdict 0x{vid.hex()}, which no accepted verdict of this order is", where)
+            # Still counted below: the claim was recorded, whatever its justification.
+            result.fail(f"claim names verdict 0x{vid.hex()}, which no accepted verdict of this order is", where)
         else:
-            _check_verdict_penalty(penalty, verdicts[vid], int(terms["penaltyPerExcursion"]), where, result)
-            charged.add(vid)
-        liable = to_checksum_address(a["liable"])
-        expected = seller if leg == NO_LEG else carriers.get(leg)
-        if liable != expected:
-            result.fail(f"charged {liable}; the liable party of leg {leg} is {expected}", where)
-        total += amount
-        by_leg[leg] += amount
+            _check_verdict_penalty(event, verdicts[vid], int(terms["penaltyPerExcursion"]), where, result)
+            traced.add(vid)
+        if leg != active:
+            holder = "the seller" if active == NO_LEG else f"leg {active}"
+            result.fail(f"claim recorded against leg {leg}, but {holder} held the goods", where)
+        claims[leg] += amount
     for vid, verdict in verdicts.items():
-        if int(verdict.args["penalty"]) > 0 and vid not in charged:
-            result.fail(f"verdict 0x{vid.hex()} reports a penalty that Escrow never applied", verdict.where)
-    if total > int(terms["penaltyCap"]):
-        result.fail(f"penalties {total} exceed the cap {terms['penaltyCap']}", f"order {order.order_id}")
-    for leg, amount in by_leg.items():
-        if leg != NO_LEG and amount > freight.get(leg, 0):
-            result.fail(
-                f"leg {leg} charged {amount}, more than its freight {freight.get(leg, 0)}", f"order {order.order_id}"
-            )
-    _check_split(order, opened, total, by_leg, freight, result)
+        if int(verdict.args["penalty"]) > 0 and vid not in traced:
+            result.fail(f"verdict 0x{vid.hex()} reports a penalty that Escrow never recorded", verdict.where)
+    _check_settlement(order, opened, legs, claims, result)
     if len(result.failures) == failures_before:
         state = "settled" if settled else ("cancelled" if order.of("OrderCancelled") else "open")
         result.ok(
-            f"{len(order.of('PenaltyApplied'))} penalties totalling {total} (cap {terms['penaltyCap']}), {state}",
+            f"{len(order.of('PenaltyApplied'))} claims totalling {sum(claims.values())} "
+            f"(cap {terms['penaltyCap']}), {state}",
             f"order {order.order_id}",
         )
 
@@ -104,32 +108,62 @@ def _check_verdict_penalty(
     a, v = penalty.args, verdict.args
     amount, vid = int(a["amount"]), bytes(a["verdictId"])
     if verdict.tx_hash != penalty.tx_hash or int(v["penalty"]) != amount:
-        result.fail(f"verdict 0x{vid.hex()} reports penalty {v['penalty']}, Escrow charged {amount}", where)
+        result.fail(f"verdict 0x{vid.hex()} reports penalty {v['penalty']}, Escrow recorded {amount}", where)
     if int(a["severity"]) != int(v["severity"]):
         result.fail(f"severity {a['severity']} differs from the verdict's {v['severity']}", where)
     limit = int(v["severity"]) * per_excursion
     if amount > limit:
-        result.fail(f"penalty {amount} exceeds severity x penaltyPerExcursion = {limit}", where)
+        result.fail(f"claim {amount} exceeds severity x penaltyPerExcursion = {limit}", where)
 
 
-def _check_split(
+def _check_settlement(
     order: OrderHistory,
     opened: ChainEvent,
-    total: int,
-    by_leg: dict[int, int],
-    freight: dict[int, int],
+    legs: dict[int, tuple[str, int]],
+    claims: dict[int, int],
     result: CheckResult,
 ) -> None:
-    amount = int(opened.args["amount"])
+    """Recompute the settlement from the claims: the seller's claim first, then the legs by index, each charged
+    min(claim, what the cap leaves, its share); the charges are refunded to the buyer."""
+    amount, cap = int(opened.args["amount"]), int(opened.args["penaltyCap"])
+    seller = to_checksum_address(opened.args["seller"])
     for settled in order.of("OrderSettled"):
         s = settled.args
         where = f"order {order.order_id} settlement ({settled.where})"
-        carriers = sum(f - by_leg.get(leg, 0) for leg, f in freight.items())
-        if int(s["buyerRefund"]) != total:
-            result.fail(f"buyer refund {s['buyerRefund']} differs from the penalties charged {total}", where)
-        if int(s["carriersPayout"]) != carriers:
-            result.fail(f"carriers payout {s['carriersPayout']} differs from freight minus penalties {carriers}", where)
-        if int(s["sellerPayout"]) + int(s["carriersPayout"]) + int(s["buyerRefund"]) != amount:
+        recorded = {int(e.args["legIndex"]): e for e in order.of("PenaltySettled") if e.tx_hash == settled.tx_hash}
+        parties = [(NO_LEG, seller, amount - sum(f for _, f in legs.values()))]
+        parties += [(index, carrier, freight) for index, (carrier, freight) in sorted(legs.items())]
+        charged_total, carriers_payout, seller_payout = 0, 0, 0
+        for index, party, share in parties:
+            claim = claims.get(index, 0)
+            charge = _clamp(claim, cap, charged_total, share)
+            charged_total += charge
+            if index == NO_LEG:
+                seller_payout = share - charge
+            else:
+                carriers_payout += share - charge
+            event = recorded.pop(index, None)
+            if claim == 0:
+                if event is not None:
+                    result.fail(f"settlement charged {party} although it has no claim", where)
+                continue
+            if event is None:
+                result.fail(f"claim of {claim} against {party} was never settled", where)
+                continue
+            got = (to_checksum_address(event.args["liable"]), int(event.args["claimed"]), int(event.args["charged"]))
+            if got != (party, claim, charge):
+                result.fail(
+                    f"settled {got[0]} claimed {got[1]} charged {got[2]}; the claims give {party} claimed {claim} "
+                    f"charged {charge}",
+                    where,
+                )
+        for index in recorded:
+            result.fail(f"settlement names leg {index}, which the order does not have", where)
+        expected = (seller_payout, carriers_payout, charged_total)
+        got_split = (int(s["sellerPayout"]), int(s["carriersPayout"]), int(s["buyerRefund"]))
+        if got_split != expected:
+            result.fail(f"seller/carriers/refund {got_split} differ from the recomputed {expected}", where)
+        if sum(got_split) != amount:
             result.fail(f"seller + carriers + refund differ from the funded amount {amount}", where)
         credited = sum(int(e.args["amount"]) for e in order.of("Credited") if e.tx_hash == settled.tx_hash)
         if credited != amount:

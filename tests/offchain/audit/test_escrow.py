@@ -49,8 +49,13 @@ def _verdict(penalty: int, severity: int = 2, tx: str = "0xverdict") -> ChainEve
     )
 
 
+def _pickup() -> ChainEvent:
+    """Custody (and liability) moves from the seller to leg 0's carrier."""
+    return event("Escrow", "LiabilityMoved", orderId=1, to=CARRIER, handedAt=5, activeLeg=0, **{"from": SELLER})
+
+
 def _penalty(
-    amount: int, verdict_id: bytes = VERDICT, severity: int = 2, tx: str = "0xverdict", liable: str = CARRIER
+    amount: int, verdict_id: bytes = VERDICT, severity: int = 2, tx: str = "0xverdict", leg: int = 0
 ) -> ChainEvent:
     return event(
         "Escrow",
@@ -58,20 +63,28 @@ def _penalty(
         tx=tx,
         orderId=1,
         verdictId=verdict_id,
-        liable=liable,
-        legIndex=0,
+        legIndex=leg,
         severity=severity,
         amount=amount,
     )
 
 
-def _settlement(penalties: int, tx: str = "0xsettle", delivered_at: int = DEADLINE) -> list[ChainEvent]:
-    carriers = FREIGHT - penalties
-    seller = AMOUNT - carriers - penalties
+def _settlement(
+    claimed: int, tx: str = "0xsettle", delivered_at: int = DEADLINE, charged: int | None = None
+) -> list[ChainEvent]:
+    charged = claimed if charged is None else charged
+    carriers = FREIGHT - charged
+    seller = AMOUNT - carriers - charged
+    settled = [
+        event(
+            "Escrow", "PenaltySettled", tx=tx, orderId=1, liable=CARRIER, legIndex=0, claimed=claimed, charged=charged
+        )
+    ]
     return [
+        *(settled if claimed else []),
         event("Escrow", "Credited", tx=tx, account=CARRIER, orderId=1, amount=carriers),
         event("Escrow", "Credited", tx=tx, account=SELLER, orderId=1, amount=seller),
-        event("Escrow", "Credited", tx=tx, account=BUYER, orderId=1, amount=penalties),
+        event("Escrow", "Credited", tx=tx, account=BUYER, orderId=1, amount=charged),
         event(
             "Escrow",
             "OrderSettled",
@@ -80,34 +93,34 @@ def _settlement(penalties: int, tx: str = "0xsettle", delivered_at: int = DEADLI
             deliveredAt=delivered_at,
             sellerPayout=seller,
             carriersPayout=carriers,
-            buyerRefund=penalties,
+            buyerRefund=charged,
         ),
     ]
 
 
 def test_a_verdict_penalty_and_its_settlement_pass() -> None:
-    h = history(_opened(), _leg(), _verdict(60), _penalty(60), *_settlement(60))
+    h = history(_opened(), _leg(), _pickup(), _verdict(60), _penalty(60), *_settlement(60))
     result = escrow.check_penalties(h)
     assert result.status is Status.PASS
-    assert any("1 penalties totalling 60" in f.what for f in result.findings)
+    assert any("1 claims totalling 60" in f.what for f in result.findings)
 
 
 def test_a_penalty_without_a_verdict_fails() -> None:
-    h = history(_opened(), _leg(), _penalty(60), *_settlement(60))
+    h = history(_opened(), _leg(), _pickup(), _penalty(60), *_settlement(60))
     (failure,) = escrow.check_penalties(h).failures
     assert "no accepted verdict of this order" in failure.what
 
 
 def test_a_penalty_above_severity_times_rate_fails() -> None:
-    h = history(_opened(), _leg(), _verdict(90), _penalty(90), *_settlement(90))
+    h = history(_opened(), _leg(), _pickup(), _verdict(90), _penalty(90), *_settlement(90))
     (failure,) = escrow.check_penalties(h).failures
     assert "exceeds severity x penaltyPerExcursion = 60" in failure.what
 
 
-def test_a_penalty_charged_to_the_wrong_party_fails() -> None:
-    h = history(_opened(), _leg(), _verdict(60), _penalty(60, liable=STRANGER), *_settlement(60))
-    (failure,) = escrow.check_penalties(h).failures
-    assert "liable party of leg 0" in failure.what
+def test_a_claim_against_a_party_that_did_not_hold_the_goods_fails() -> None:
+    h = history(_opened(), _leg(), _verdict(60), _penalty(60), *_settlement(60))  # no pickup: the seller held it
+    failures = escrow.check_penalties(h).failures
+    assert any("recorded against leg 0, but the seller held the goods" in f.what for f in failures)
 
 
 def test_a_lateness_penalty_above_the_started_hours_fails() -> None:
@@ -115,17 +128,45 @@ def test_a_lateness_penalty_above_the_started_hours_fails() -> None:
     h = history(
         _opened(),
         _leg(),
+        _pickup(),
         _penalty(21, escrow.LATENESS, severity=0, tx="0xsettle"),
         *_settlement(21, delivered_at=DEADLINE + late_by),
     )
     (failure,) = escrow.check_penalties(h).failures
-    assert "lateness penalty 21 exceeds 20" in failure.what
+    assert "lateness claim 21 exceeds 20" in failure.what
 
 
-def test_a_verdict_penalty_escrow_never_applied_fails() -> None:
-    h = history(_opened(), _leg(), _verdict(60), *_settlement(0))
+def test_a_verdict_penalty_escrow_never_recorded_fails() -> None:
+    h = history(_opened(), _leg(), _pickup(), _verdict(60), *_settlement(0))
     (failure,) = escrow.check_penalties(h).failures
-    assert "never applied" in failure.what
+    assert "never recorded" in failure.what
+
+
+def test_a_claim_over_the_carriers_freight_is_charged_only_the_freight() -> None:
+    claim = FREIGHT + 20  # severity 4 at 30 each = 120 claimed, freight 100
+    h = history(
+        _opened(),
+        _leg(),
+        _pickup(),
+        _verdict(claim, severity=4),
+        _penalty(claim, severity=4),
+        *_settlement(claim, charged=FREIGHT),
+    )
+    assert escrow.check_penalties(h).status is Status.PASS
+
+
+def test_a_settlement_that_charges_more_than_the_rules_allow_fails() -> None:
+    claim = FREIGHT + 20
+    h = history(
+        _opened(),
+        _leg(),
+        _pickup(),
+        _verdict(claim, severity=4),
+        _penalty(claim, severity=4),
+        *_settlement(claim, charged=claim),
+    )
+    failures = escrow.check_penalties(h).failures
+    assert any("claims give" in f.what and "charged 100" in f.what for f in failures)
 
 
 def test_a_settlement_that_does_not_refund_the_penalties_fails() -> None:
@@ -140,9 +181,9 @@ def test_a_settlement_that_does_not_refund_the_penalties_fails() -> None:
         carriersPayout=40,
         buyerRefund=0,
     )
-    h = history(_opened(), _leg(), _verdict(60), _penalty(60), *settlement)
+    h = history(_opened(), _leg(), _pickup(), _verdict(60), _penalty(60), *settlement)
     failures = escrow.check_penalties(h).failures
-    assert any("buyer refund 0 differs from the penalties charged 60" in f.what for f in failures)
+    assert any("differ from the recomputed (900, 40, 60)" in f.what for f in failures)
 
 
 def _transfer(frm: str, to: str, value: int, tx: str) -> ChainEvent:
