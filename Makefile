@@ -55,7 +55,7 @@ setup: $(PY_STAMP) $(NPM_STAMP)  ## install the pinned toolchain and declare bro
 	@brownie compile --all >/dev/null && echo "contracts compiled (solc-js 0.8.37 via scripts/bin/solc-v0.8.37)"
 
 # ---------------------------------------------------------------------------------------------- tests
-test: setup test-python test-contracts slither  ## run every test (Python, contracts, slither)
+test: setup lint test-python test-contracts slither  ## run every test (lint, Python, contracts, slither)
 
 ipfs-node:  ## install the js-ipfs node used by the storage tests (offchain/storage/ipfs-node, ~290 MB, idempotent)
 	@offchain/storage/ipfs-node/install.sh
@@ -69,7 +69,7 @@ test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
 
 lint: setup  ## ruff over the Python tree
-	ruff check oracles offchain scripts bench tests frontend
+	ruff check oracles offchain scripts bench tests
 
 slither: setup $(SLITHER_STAMP)  ## static analysis; fails on any high/medium finding not explained in .ci/slither-triage.json
 	$(SLITHER_VENV)/bin/python .ci/slither_check.py
