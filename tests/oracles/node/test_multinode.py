@@ -34,7 +34,9 @@ def test_three_nodes_one_verdict_and_the_penalty_on_chain(chain: Chain, api: Api
     penalties = chain.penalties(order["order_id"])
     assert len(penalties) == 1
     assert penalties[0]["args"]["verdictId"] == accepted["verdictId"]
-    assert penalties[0]["args"]["liable"] == order["carrier"]
+    # the claim is recorded against the leg that held the goods: the carrier's
+    leg = chain.contract("Escrow").functions.leg(order["order_id"], penalties[0]["args"]["legIndex"]).call()
+    assert leg[0] == order["carrier"]
     assert penalties[0]["args"]["amount"] == accepted["penalty"] > 0
 
 
