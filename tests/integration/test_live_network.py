@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,67 +20,28 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / "node_modules" / ".bin"
+from tests.chain_support import ROOT, anvil, brownie_network, free_port, tool_env
+
 CHAIN_ID = 4242
 PASSWORD = "correct horse battery staple"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}:{Path(sys.executable).parent}:{env['PATH']}"
-    env["SOLCX_BINARY_PATH"] = str(ROOT / "scripts" / "bin")
-    return env
-
-
 def _brownie(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["brownie", *args], cwd=ROOT, env=env or _env(), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["brownie", *args], cwd=ROOT, env=env or tool_env(), capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "anvil"), "--port", str(port), "--chain-id", str(CHAIN_ID), "--silent"], start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(Web3.HTTPProvider(url))
-    deadline = time.monotonic() + 20
-    while not w3.is_connected():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("anvil did not start")
-        time.sleep(0.1)
-    try:
+    with anvil(free_port(), CHAIN_ID) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _forget_brownie_deployments() -> None:
-    """brownie caches live deployments per chain id and crashes on connect when a cached address has no code
-    (every run of this test starts a new chain with the same id); the manifest is our record, not that cache."""
-    shutil.rmtree(ROOT / "build" / "deployments", ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def live_network(node: str) -> Iterator[str]:
-    _forget_brownie_deployments()
-    name = f"asc-live-test-{os.getpid()}"
-    added = _brownie("networks", "add", "Ethereum", name, f"host={node}", f"chainid={CHAIN_ID}")
-    assert added.returncode == 0, added.stdout + added.stderr
-    try:
+    with brownie_network(f"asc-live-test-{os.getpid()}", node, CHAIN_ID) as name:
         yield name
-    finally:
-        _brownie("networks", "delete", name)
-        _forget_brownie_deployments()
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +74,7 @@ def deployment(
 ) -> tuple[Path, dict[str, str], subprocess.CompletedProcess[str]]:
     manifest = tmp_path_factory.mktemp("deploy") / "manifest.json"
     oracles = [Account.create().address for _ in range(3)]
-    env = _env() | {
+    env = tool_env() | {
         "ASC_DEPLOYER_KEYSTORE": str(deployer[1]),
         "ASC_DEPLOYER_PASSWORD": PASSWORD,
         "ASC_TOKEN": token,
@@ -168,7 +126,7 @@ def test_a_second_process_reconnects_from_the_manifest_alone(deployment, node, t
         capture_output=True,
         text=True,
         timeout=60,
-        env=_env(),
+        env=tool_env(),
     )
     assert out.returncode == 0, out.stderr
     state = json.loads(out.stdout.strip().splitlines()[-1])

@@ -5,48 +5,25 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from web3 import Web3
 
-ROOT = Path(__file__).resolve().parents[3]
-BIN = ROOT / "node_modules" / ".bin"
+from tests.chain_support import ROOT, anvil, brownie_network, free_port
+from tests.chain_support import tool_env as base_tool_env
+
 CHAIN_ID = 31337
 PORTS = range(9000, 9100)
 
 
-def _port_in_range() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port in 9000-9099 for anvil")
-
-
 def tool_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}:{Path(sys.executable).parent}:{env['PATH']}"
-    env["SOLCX_BINARY_PATH"] = str(ROOT / "scripts" / "bin")
-    env = {k: v for k, v in env.items() if not k.startswith(("ASC_AUDIT_", "ASC_STORAGE_"))}
+    env = {k: v for k, v in base_tool_env().items() if not k.startswith(("ASC_AUDIT_", "ASC_STORAGE_"))}
     return env | extra
-
-
-def _forget_brownie_deployments() -> None:
-    """brownie caches live deployments per chain id and crashes on connect when a cached address has no code
-    (every session starts a new chain with the same id); the manifest is our record, not that cache."""
-    shutil.rmtree(ROOT / "build" / "deployments", ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -69,43 +46,14 @@ class Deployment:
 
 @pytest.fixture(scope="session")
 def node() -> Iterator[str]:
-    port = _port_in_range()
-    proc = subprocess.Popen(
-        [str(BIN / "anvil"), "--port", str(port), "--chain-id", str(CHAIN_ID), "--silent"], start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(Web3.HTTPProvider(url))
-    deadline = time.monotonic() + 20
-    while not w3.is_connected():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("anvil did not start")
-        time.sleep(0.1)
-    try:
+    with anvil(free_port(PORTS), CHAIN_ID) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def network_name(node: str) -> Iterator[str]:
-    _forget_brownie_deployments()
-    name = f"asc-audit-test-{os.getpid()}"
-    added = subprocess.run(
-        ["brownie", "networks", "add", "Ethereum", name, f"host={node}", f"chainid={CHAIN_ID}"],
-        cwd=ROOT,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert added.returncode == 0, added.stdout + added.stderr
-    try:
+    with brownie_network(f"asc-audit-test-{os.getpid()}", node, CHAIN_ID) as name:
         yield name
-    finally:
-        subprocess.run(["brownie", "networks", "delete", name], cwd=ROOT, env=tool_env(), capture_output=True)
-        _forget_brownie_deployments()
 
 
 @pytest.fixture(scope="session")
