@@ -16,8 +16,9 @@ from offchain.sim.devices import ApiPublisher, KeyStore, PublishError
 from offchain.sim.roads import RoadGraph
 from offchain.sim.runner import MS_PER_MIN, MemorySink, build_simulator, run
 from offchain.sim.scenario import load_scenario
+from tests.offchain.api.conftest import ADMIN_TOKEN, RunningApi
 
-from .conftest import ADMIN_TOKEN, REPO_ROOT, SCENARIOS, RunningApi, bound_port_in_range
+from .conftest import REPO_ROOT, SCENARIOS, bound_port
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ def test_a_batch_the_api_rejects_stops_the_publisher_with_its_problem(
 def test_an_unreachable_api_is_reported_after_the_retries(graph: RoadGraph, tmp_path: Path) -> None:
     scenario = load_scenario(SCENARIOS / "degraded_compressor.yaml", graph)
     sim = build_simulator(scenario, graph, 7)
-    closed = bound_port_in_range()  # bound but not listening: connections are refused
+    closed = bound_port()  # bound but not listening: connections are refused
     port = closed.getsockname()[1]
     with closed, ApiClient(f"http://127.0.0.1:{port}", admin_token=ADMIN_TOKEN, timeout_s=1) as dead:
         publisher = ApiPublisher(dead, KeyStore(tmp_path / "keys.json"), retries=1)
