@@ -250,6 +250,14 @@ def excursion_readings(
     ]
 
 
+def order_with_excursion(chain: Chain, api: Api) -> tuple[dict[str, Any], str]:
+    """A fresh picked-up order whose device reported a 20-minute excursion through the real API: (order, shipment)."""
+    order = chain.new_order()
+    shipment = str(order["twin_id"])
+    api.post(shipment, api.device_for(shipment), excursion_readings(now_ms() - 40 * 60_000))
+    return order, shipment
+
+
 # ---------------------------------------------------------------------- oracle nodes
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 
-from tests.oracles.node.conftest import Api, Chain, Nodes, excursion_readings, now_ms, wait_until
+from tests.oracles.node.conftest import Api, Chain, Nodes, order_with_excursion, wait_until
 
 
 def test_verdict_signed_before_a_rotation_is_accepted_under_the_new_epoch(
     chain: Chain, api: Api, nodes: Nodes
 ) -> None:
-    order = chain.new_order()
-    shipment = str(order["twin_id"])
-    api.post(shipment, api.device_for(shipment), excursion_readings(now_ms() - 40 * 60_000))
+    order, shipment = order_with_excursion(chain, api)
     first, second = nodes.specs(2)
     early = nodes.start(first, [first, second], shipment)
     wait_until(lambda: "signed verdict" in early.log(), 60, "the first node to sign")

@@ -5,21 +5,20 @@ from __future__ import annotations
 import time
 
 from oracles.node.checkpoint import Checkpoint, VerdictStatus
-from tests.oracles.node.conftest import Api, Chain, Nodes, NodeSpec, excursion_readings, now_ms, wait_until
+from tests.oracles.node.conftest import (
+    Api,
+    Chain,
+    Nodes,
+    NodeSpec,
+    order_with_excursion,
+    wait_until,
+)
 
 SETTLE_S = 3.0  # after the verdict: time for a late, duplicate submission to show up if there were one
 
 
-def _order_with_excursion(chain: Chain, api: Api) -> tuple[dict[str, int], str]:
-    order = chain.new_order()
-    shipment = str(order["twin_id"])
-    device = api.device_for(shipment)
-    api.post(shipment, device, excursion_readings(now_ms() - 40 * 60_000))
-    return order, shipment
-
-
 def test_three_nodes_one_verdict_and_the_penalty_on_chain(chain: Chain, api: Api, nodes: Nodes) -> None:
-    order, shipment = _order_with_excursion(chain, api)
+    order, shipment = order_with_excursion(chain, api)
     specs = nodes.specs(3)
     running = [nodes.start(spec, specs, shipment) for spec in specs]
 
@@ -41,7 +40,7 @@ def test_three_nodes_one_verdict_and_the_penalty_on_chain(chain: Chain, api: Api
 
 
 def test_the_submitting_node_posts_the_verdict_to_the_api(chain: Chain, api: Api, nodes: Nodes) -> None:
-    order, shipment = _order_with_excursion(chain, api)
+    order, shipment = order_with_excursion(chain, api)
     specs = nodes.specs(3)
     for spec in specs:
         nodes.start(spec, specs, shipment)
@@ -55,7 +54,7 @@ def test_the_submitting_node_posts_the_verdict_to_the_api(chain: Chain, api: Api
 
 
 def test_every_node_stops_once_the_window_is_consumed(chain: Chain, api: Api, nodes: Nodes) -> None:
-    order, shipment = _order_with_excursion(chain, api)
+    order, shipment = order_with_excursion(chain, api)
     specs = nodes.specs(3)
     running = [nodes.start(spec, specs, shipment) for spec in specs]
     wait_until(lambda: chain.verdicts(order["order_id"]), 60, "a VerdictAccepted")

@@ -6,15 +6,13 @@ import re
 import signal
 import time
 
-from tests.oracles.node.conftest import Api, Chain, Nodes, excursion_readings, now_ms, wait_until
+from tests.oracles.node.conftest import Api, Chain, Nodes, order_with_excursion, wait_until
 
 
 def test_node_killed_after_signing_resumes_and_one_verdict_results(
     chain: Chain, api: Api, nodes: Nodes
 ) -> None:
-    order = chain.new_order()
-    shipment = str(order["twin_id"])
-    api.post(shipment, api.device_for(shipment), excursion_readings(now_ms() - 40 * 60_000))
+    order, shipment = order_with_excursion(chain, api)
     # Only two of the three members run: the verdict needs the killed node's signature.
     first, second = nodes.specs(2)
     crashing = nodes.start(first, [first, second], shipment, crash_at="after_sign")
@@ -39,9 +37,7 @@ def test_node_killed_after_signing_resumes_and_one_verdict_results(
 def test_node_killed_between_sending_and_mining_resends_the_recorded_transaction(
     chain: Chain, api: Api, nodes: Nodes
 ) -> None:
-    order = chain.new_order()
-    shipment = str(order["twin_id"])
-    api.post(shipment, api.device_for(shipment), excursion_readings(now_ms() - 40 * 60_000))
+    order, shipment = order_with_excursion(chain, api)
     first, second = nodes.specs(2)
     # The second node signs and keeps offering its signature to the first; the first never sends its own, so
     # it alone can submit, and it dies between sending the transaction and seeing it mined.
