@@ -126,13 +126,14 @@ class DecisionIn(_Strict):
 
 
 class DecisionPublic(BaseModel):
+    """Exactly the signed decision: a verifier can recover the approver from this object as it is."""
+
     approval_id: str
     decision: Literal["approve", "reject"]
     approver: str
     comment: str
     decided_ms: int
     signature: str
-    received_ms: int
 
 
 class ApprovalPublic(BaseModel):
@@ -152,6 +153,7 @@ class ApprovalPublic(BaseModel):
     created_ms: int
     signature: str
     decision: DecisionPublic | None = Field(description="The decision that counts, or null while pending.")
+    decision_received_ms: int | None = Field(description="When the API recorded the decision.")
 
 
 class ApprovalPage(BaseModel):

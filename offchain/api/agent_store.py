@@ -78,7 +78,6 @@ def _approval_public(row: ApprovalRequest) -> ApprovalPublic:
             comment=row.decision_comment or "",
             decided_ms=row.decision_decided_ms or 0,
             signature=row.decision_signature or "",
-            received_ms=row.decision_received_ms or 0,
         )
     return ApprovalPublic(
         seq=row.seq,
@@ -97,6 +96,7 @@ def _approval_public(row: ApprovalRequest) -> ApprovalPublic:
         created_ms=row.created_ms,
         signature=row.signature,
         decision=decision,
+        decision_received_ms=row.decision_received_ms,
     )
 
 
@@ -244,7 +244,7 @@ class AgentStore:
         assert decided is not None and decided.decision is not None  # rows are never deleted
         if created:
             return decided, True
-        if decided.decision.model_dump(exclude={"received_ms"}) == body.model_dump(mode="json"):
+        if decided.decision.model_dump() == body.model_dump(mode="json"):
             return decided, False
         raise ProblemError(
             409,

@@ -71,11 +71,11 @@ def _decided(agent_key: str | None = None, approver_in_list: bool = True, tamper
     request = approval(agent, [approver])
     decider = approver if approver_in_list else outsider
     decision = signed_decision(decider, approval_id=object_id(request), decision="approve", comment="ok")
-    decision_public = DecisionPublic(**decision.model_dump(mode="json"), received_ms=2)
+    decision_public = DecisionPublic(**decision.model_dump(mode="json"))
     if tamper:
         decision_public = decision_public.model_copy(update={"decision": "reject"})
     return ApprovalPublic(**request.model_dump(mode="json"), seq=1, id=object_id(request), received_ms=1,
-                          status="decided", decision=decision_public)
+                          status="decided", decision=decision_public, decision_received_ms=2)
 
 
 def test_verify_decision_accepts_a_listed_approvers_signed_decision() -> None:

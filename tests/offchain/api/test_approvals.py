@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from offchain.api.agent_signing import object_id, sign, signed_decision, verify_decision
+from offchain.api.agent_signing import object_id, recover, sign, signed_decision, verify_decision
 from offchain.api.client import ApiClient, ApiError
 
 from .agent_data import account, approval, as_json, resigned
@@ -70,6 +70,17 @@ def test_decision_by_a_listed_approver_is_201_and_verifiable(api: RunningApi) ->
     assert decided.decision.approver == approver.address
     assert fetched == decided
     assert verify_decision(fetched, expected_agent=agent.address)
+
+
+def test_served_decision_object_is_exactly_the_signed_one(http: httpx.Client) -> None:
+    approver = account()
+    request = approval(account(), [approver])
+    http.post("/approvals", json=as_json(request)).raise_for_status()
+    decision = signed_decision(approver, approval_id=object_id(request), decision="approve", comment="fine")
+    http.post(f"/approvals/{object_id(request)}/decision", json=decision.model_dump()).raise_for_status()
+    served = http.get(f"/approvals/{object_id(request)}").json()
+    assert served["decision"] == decision.model_dump()
+    assert recover(served["decision"], served["decision"]["signature"]) == approver.address
 
 
 def test_decision_by_someone_not_listed_is_403(http: httpx.Client) -> None:
