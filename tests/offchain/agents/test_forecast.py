@@ -56,12 +56,25 @@ def test_lead_time_demand_beats_a_moving_average_on_a_seasonal_series() -> None:
     assert np.mean(model_errors) < 0.5 * np.mean(average_errors)
 
 
-def test_forecast_follows_a_rising_trend() -> None:
-    history = seasonal_history(84, trend_per_day=0.02)
-    now = START_MS + 84 * DAY_MS
-    policy = DemandForecaster(CONFIG).fit(history).reorder_policy(now, DAY_MS, 0.9)
-    last_six_weeks_per_day = demand_between(history, now - 42 * DAY_MS, now) / 42
-    assert policy.forecast_per_day > 1.15 * last_six_weeks_per_day
+def test_a_surge_under_way_raises_the_lead_time_forecast() -> None:
+    history = seasonal_history(60)
+    now = START_MS + 60 * DAY_MS
+    surge = [(ts, q * 3) if ts >= now - DAY_MS else (ts, q) for ts, q in history]
+    calm = DemandForecaster(CONFIG).fit(history).reorder_policy(now, DAY_MS, 0.5)
+    surging = DemandForecaster(CONFIG).fit(surge).reorder_policy(now, DAY_MS, 0.5)
+    assert surging.reorder_point > 1.8 * calm.reorder_point
+    ratio = float(surging.reasons[0].split("ran at ")[1].split("x")[0])
+    assert ratio > 2.0  # the surge day also lifts its own weekday's fitted pattern, hence not 3
+
+
+def test_the_level_correction_fades_over_the_cover_period() -> None:
+    history = seasonal_history(60)
+    now = START_MS + 60 * DAY_MS
+    surge = [(ts, q * 3) if ts >= now - DAY_MS else (ts, q) for ts, q in history]
+    calm = DemandForecaster(CONFIG).fit(history).reorder_policy(now, 7 * DAY_MS, 0.5)
+    surging = DemandForecaster(CONFIG).fit(surge).reorder_policy(now, 7 * DAY_MS, 0.5)
+    # Not equal: the surge day is also one of the window's 42 days, which lifts the seasonal level a little.
+    assert surging.forecast_per_day == pytest.approx(calm.forecast_per_day, rel=0.1)
 
 
 def test_orders_after_now_are_not_used() -> None:
