@@ -10,9 +10,10 @@
    - constant: the config's reorder point and quantity, set once from the history's mean demand x a buffer;
    - moving average: 28-day mean and spread of daily demand, normal safety stock;
    - forecast: offchain.agents.forecast.DemandForecaster.
-   Each runs at four settings (buffers / service levels), so the trade-off (fill rate vs mean inventory)
+   Each runs at five settings (buffers / service levels), so the trade-off (fill rate vs mean inventory)
    is compared, not one point. Measured: fill rate (units served / demanded), stockout days (days with lost
-   demand), mean units on hand, and the error of the lead-time demand estimate.
+   demand), mean units on hand, orders placed, a total cost under stated assumptions (holding, lost margin,
+   ordering), and the error of the lead-time demand estimate.
 2. Award. A market of carriers with hidden reliabilities bids for deliveries; cut-price carriers tend to be
    the unreliable ones. A late or penalised delivery costs the buyer a loss minus the penalty it recovers.
    Strategies: lowest price; offchain.agents.risk.RiskModel (learned online from outcomes so far, as it would
@@ -42,8 +43,8 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from offchain.agents.forecast import DAY_MS, HOUR_MS, DemandForecaster, ForecastConfig  # noqa: E402
-from offchain.agents.risk import JobOutcome, RiskModel  # noqa: E402
+from offchain.agents.forecast import DAY_MS, HOUR_MS, DemandForecaster, ForecastConfig
+from offchain.agents.risk import JobOutcome, RiskModel
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -51,8 +52,14 @@ START_MS = 1_767_571_200_000  # Monday 2026-01-05 00:00 UTC
 HISTORY_DAYS = 56
 SIM_DAYS = 365
 REVIEW_HOUR = 6
+SERVICE_LEVELS = (0.8, 0.9, 0.95, 0.98, 0.995)
 LEAD_DAYS_NOMINAL = 3.75  # mean of the 3-4.5 day lead times: what every policy is told
 COVER_DAYS = 7.0
+# Cost assumptions for one summary number per policy (stated in the result file): a unit worth 10 tokens held
+# at 25 %/year, 3 tokens of margin lost per unit not sold, 100 tokens per replenishment order placed.
+HOLDING_PER_UNIT_DAY = 10 * 0.25 / 365
+LOST_MARGIN_PER_UNIT = 3.0
+COST_PER_ORDER = 100.0
 
 log = logging.getLogger("bench.agents_ai")
 
@@ -73,10 +80,12 @@ class DemandSpec:
 
 def daily_profile(hour_of_day: NDArray[np.int64]) -> NDArray[np.float64]:
     """Orders come in business hours, peaking late morning; a trickle overnight."""
-    return 0.25 + 1.6 * np.exp(-0.5 * ((hour_of_day - 11.0) / 3.5) ** 2)
+    return np.asarray(0.25 + 1.6 * np.exp(-0.5 * ((hour_of_day - 11.0) / 3.5) ** 2), dtype=np.float64)
 
 
-def generate_demand(spec: DemandSpec, days: int, rng: np.random.Generator) -> tuple[NDArray[np.int64], list[tuple[int, int, float]]]:
+def generate_demand(
+    spec: DemandSpec, days: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], list[tuple[int, int, float]]]:
     hours = np.arange(days * 24)
     day = hours // 24
     weekday = day % 7 < 5
@@ -140,6 +149,8 @@ class InventoryResult:
     stockout_day_rate: float
     mean_on_hand: float
     orders_placed: int
+    units_lost: int
+    cost_tokens: float  # holding + lost margin + ordering, with the assumptions above
 
 
 def simulate(
@@ -177,13 +188,18 @@ def simulate(
             stockout_days.add(hour // 24)
         on_hand_sum += on_hand
     sim_days = (total_hours - start_hour) // 24
+    mean_on_hand = on_hand_sum / (total_hours - start_hour)
+    lost = demanded - served
+    cost = mean_on_hand * sim_days * HOLDING_PER_UNIT_DAY + lost * LOST_MARGIN_PER_UNIT + orders * COST_PER_ORDER
     return (
         InventoryResult(
             fill_rate=served / demanded,
             stockout_days=len(stockout_days),
             stockout_day_rate=len(stockout_days) / sim_days,
-            mean_on_hand=on_hand_sum / (total_hours - start_hour),
+            mean_on_hand=mean_on_hand,
             orders_placed=orders,
+            units_lost=lost,
+            cost_tokens=cost,
         ),
         reviews,
     )
@@ -213,9 +229,9 @@ def inventory_bench(seed: int) -> dict[str, Any]:
     start = HISTORY_DAYS * 24
     timings: list[float] = []
     settings: dict[str, list[tuple[str, Policy]]] = {
-        "constant": [(f"buffer {b}", constant_policy(demand[:start], b)) for b in (1.0, 1.3, 1.6, 2.0)],
-        "moving_average": [(f"service {s}", moving_average_policy(s)) for s in (0.8, 0.9, 0.95, 0.98)],
-        "forecast": [(f"service {s}", forecast_policy(s, timings)) for s in (0.8, 0.9, 0.95, 0.98)],
+        "constant": [(f"buffer {b}", constant_policy(demand[:start], b)) for b in (1.0, 1.3, 1.6, 2.0, 2.5)],
+        "moving_average": [(f"service {s}", moving_average_policy(s)) for s in SERVICE_LEVELS],
+        "forecast": [(f"service {s}", forecast_policy(s, timings)) for s in SERVICE_LEVELS],
     }
     results: dict[str, dict[str, dict[str, Any]]] = {}
     reviews_of: dict[str, list[tuple[int, int]]] = {}
@@ -243,6 +259,14 @@ def inventory_bench(seed: int) -> dict[str, Any]:
             "review": f"daily at {REVIEW_HOUR:02d}:00; lost sales",
         },
         "policies": results,
+        "cost_assumptions": {
+            "holding_tokens_per_unit_day": round(HOLDING_PER_UNIT_DAY, 5),
+            "lost_margin_tokens_per_unit": LOST_MARGIN_PER_UNIT,
+            "tokens_per_order": COST_PER_ORDER,
+        },
+        "best_setting_by_cost": {
+            name: min(variants, key=lambda label: variants[label]["cost_tokens"]) for name, variants in results.items()
+        },
         "lead_time_demand_mae_units": errors,
         "forecast_policy_ms": {
             "median": round(statistics.median(timings) * 1000, 2),
@@ -292,7 +316,9 @@ def award_bench(seed: int, rounds: int, spec: MarketSpec) -> dict[str, Any]:
             bad += is_bad
             paid += price
             curve.append(cost)
-            outcomes.append(JobOutcome(carriers[winner], round_index, "carrier", price, is_bad, 0, penalty, round_index))
+            outcomes.append(
+                JobOutcome(carriers[winner], round_index, "carrier", price, is_bad, 0, penalty, round_index)
+            )
         return {"total_cost": cost, "bad_rate": bad / rounds, "mean_price": paid / rounds, "curve": curve}
 
     def choose_learned(outcomes: list[JobOutcome], ids: list[int], prices: list[int]) -> int:
@@ -304,7 +330,9 @@ def award_bench(seed: int, rounds: int, spec: MarketSpec) -> dict[str, Any]:
         return int(np.argmin(prices))
 
     def oracle(_: int, ids: list[int], prices: list[int]) -> int:
-        costs = [p + p_bad[i] * (spec.loss_if_bad - spec.penalty_fraction * p) for i, p in zip(ids, prices, strict=True)]
+        costs = [
+            p + p_bad[i] * (spec.loss_if_bad - spec.penalty_fraction * p) for i, p in zip(ids, prices, strict=True)
+        ]
         return int(np.argmin(costs))
 
     started = time.perf_counter()
@@ -400,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise_awards(awards, args.rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     plot(inventory, awards, args.out.with_suffix(".png"))
-    result = {
+    result: dict[str, Any] = {
         "data": "SYNTHETIC: generated with the seeds below; no real demand or carrier data",
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
         "inventory": {k: v for k, v in inventory.items() if k != "_plot"},
@@ -416,8 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({"inventory": result["inventory"]["policies"], "lead_time_demand_mae_units":
-                      result["inventory"]["lead_time_demand_mae_units"], "awards": summary}, indent=2))  # noqa: T201
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")  # noqa: T201
+                      result["inventory"]["lead_time_demand_mae_units"], "awards": summary}, indent=2))
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0
 
 
