@@ -35,7 +35,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -110,6 +110,10 @@ class DemandForecaster:
         self._first_bucket = int(buckets.min())
         self._demand = np.bincount(buckets - self._first_bucket, weights=quantities).astype(np.float64)
         return self
+
+    def history_days(self, now_ms: int) -> float:
+        """Days of history before `now_ms` the forecast can use (from the first order)."""
+        return len(self._series_until(now_ms)) / self._per_day
 
     # ------------------------------------------------------------------ policy
 
@@ -226,3 +230,30 @@ class DemandForecaster:
         sigma = float(np.std(actual - fitted, ddof=1)) * math.sqrt(lead)
         z = NormalDist().inv_cdf(service_level)
         return max(0.0, z * sigma), "normal quantile of per-bucket errors scaled to the lead time"
+
+
+class ForecastPlanner:
+    """The forecaster behind the agents' `ReorderPlanner` protocol (`offchain.agents.strategy.buyer`):
+
+        ctx.planner = ForecastPlanner(lead_time_ms=3 * DAY_MS, service_level=0.95)
+        policy = planner.policy(product, history, now_ms)   # .reorder_point, .order_quantity, .reasons
+
+    On a cold start it raises ValueError (with the reason), so the caller's own constants apply, as the
+    buyer role does for any planner that cannot forecast yet.
+    """
+
+    def __init__(self, *, lead_time_ms: int, service_level: float, **settings: Any) -> None:
+        if lead_time_ms <= 0 or not 0.0 < service_level < 1.0:
+            raise ValueError("lead_time_ms must be > 0 and service_level strictly between 0 and 1")
+        self.lead_time_ms = lead_time_ms
+        self.service_level = service_level
+        # The fallback constants are never used: a cold start raises instead.
+        self.config = ForecastConfig(fallback_reorder_point=0, fallback_order_quantity=1, **settings)
+
+    def policy(self, product: str, history: Sequence[tuple[int, int]], now_ms: int) -> ReorderPolicy:
+        forecaster = DemandForecaster(self.config).fit(history)
+        if forecaster.history_days(now_ms) < self.config.min_history_days:
+            raise ValueError(
+                f"{product}: fewer than {self.config.min_history_days} days of order history to forecast from"
+            )
+        return forecaster.reorder_policy(now_ms, self.lead_time_ms, self.service_level)

@@ -15,7 +15,11 @@ Model (empirical Bayes, Beta-binomial): P(bad) for a party = (a + recency-weight
 (a + b + recency-weighted jobs), where the prior Beta(a, b) has the mean bad rate of all parties seen
 and `prior_strength` = a + b pseudo-jobs: a newcomer scores the market average, a long record scores
 itself. The expected penalty fraction (charged / value) is smoothed the same way. Recency weighting
-(`half_life_jobs`) lets a party that improved (or slipped) show it. Pure: no I/O.
+(`half_life_jobs`) lets a party that improved (or slipped) show it. Pure, except `outcomes_from_chain`,
+which reads the events of a deployment:
+
+    model = RiskModel.from_outcomes(outcomes_from_chain(w3, load_manifest(path)), failure_cost=...)
+    ctx.risk = model          # the agents' RiskScorer: model.assess(address).score / .reasons
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from offchain.audit.events import ChainEvent
+from web3 import Web3
+
+from offchain.audit.events import ChainEvent, EventReader, RpcClient
 from offchain.audit.history import History, rebuild
+from offchain.manifest import DeploymentManifest
 
 NO_LEG = 255
 LATENESS = b"lateness".ljust(32, b"\0")  # Escrow.LATENESS: the verdict id of the lateness claim
@@ -220,6 +227,16 @@ __all__: Sequence[str] = (
     "JobOutcome",
     "RiskModel",
     "RiskScore",
+    "outcomes_from_chain",
     "outcomes_from_events",
     "outcomes_from_history",
 )
+
+
+def outcomes_from_chain(w3: Web3, manifest: DeploymentManifest, to_block: int | None = None) -> list[JobOutcome]:
+    """Reads the deployment's events (offchain.audit's reader: chunked eth_getLogs with retries) up to
+    `to_block` (default: latest) and returns the settled jobs. The one function here that does I/O."""
+    rpc = RpcClient(w3)
+    last = int(w3.eth.block_number) if to_block is None else to_block
+    events = EventReader(rpc, last).fetch_manifest(manifest)
+    return outcomes_from_history(rebuild(manifest.chain_id, last, events, []))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from offchain.agents.forecast import DAY_MS, HOUR_MS, DemandForecaster, ForecastConfig
+from offchain.agents.forecast import DAY_MS, HOUR_MS, DemandForecaster, ForecastConfig, ForecastPlanner
 
 START_MS = 1_767_571_200_000  # Monday 2026-01-05 00:00 UTC
 CONFIG = ForecastConfig(fallback_reorder_point=111, fallback_order_quantity=222)
@@ -136,3 +136,15 @@ def test_negative_quantity_is_refused() -> None:
 def test_bad_config_is_refused(changes: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ForecastConfig(**{"fallback_reorder_point": 1, "fallback_order_quantity": 1, **changes})  # type: ignore[arg-type]
+
+
+def test_planner_answers_the_agents_protocol_with_a_learned_policy() -> None:
+    planner = ForecastPlanner(lead_time_ms=DAY_MS, service_level=0.9)
+    policy = planner.policy("beef", seasonal_history(60), START_MS + 60 * DAY_MS)
+    assert policy.reorder_point > 0 and "units/day" in policy.reasons[0]
+
+
+def test_planner_raises_on_a_cold_start_so_the_callers_constants_apply() -> None:
+    planner = ForecastPlanner(lead_time_ms=DAY_MS, service_level=0.9)
+    with pytest.raises(ValueError, match="beef: fewer than 14 days"):
+        planner.policy("beef", seasonal_history(5), START_MS + 5 * DAY_MS)
