@@ -241,7 +241,8 @@ class AgentStore:
             )
             created = result.rowcount == 1  # type: ignore[attr-defined]
         decided = self.get_approval(approval_id)
-        assert decided is not None and decided.decision is not None  # rows are never deleted
+        if decided is None or decided.decision is None:  # rows are never deleted or undecided
+            raise RuntimeError(f"approval {approval_id} lost its decision right after it was recorded")
         if created:
             return decided, True
         if decided.decision.model_dump() == body.model_dump(mode="json"):
