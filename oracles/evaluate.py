@@ -7,9 +7,9 @@ DATA_DIR holds CSV files (a ``timestamp`` column and numeric columns) in sub-fol
 ``combined_windows.json`` mapping each file's relative path to its inclusive anomaly windows. Every file
 listed there is replayed row by row through a fresh detector (``NoveltyStream`` by default, or the
 robust-baseline ``StreamDetector``; no look-ahead; thresholds from ``DetectSettings``, never fitted here;
-NAB's probationary rows are the detector's warm-up and never alert) and scored with NAB's scorer, event-level precision/recall/F1,
-detection delay and row-level F1. ``--results-dir`` writes NAB results files so NAB's own scorer can
-re-check the numbers.
+NAB's probationary rows are the detector's warm-up and never alert) and scored with NAB's scorer,
+event-level precision/recall/F1, detection delay and row-level F1. ``--results-dir`` writes NAB results
+files so NAB's own scorer can re-check the numbers.
 """
 
 from __future__ import annotations
