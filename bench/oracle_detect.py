@@ -42,6 +42,7 @@ import sklearn  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from oracles.detect.baseline import (  # noqa: E402
+    FloatArray,
     RelationBaseline,
     RobustBaseline,
     SmoothedBaseline,
@@ -245,7 +246,7 @@ def quality(data: Path, settings: DetectSettings) -> tuple[dict[str, Any], list[
     return summary, rows
 
 
-def novelty_statistics(file: LabelledFile, settings: DetectSettings, window: int) -> np.ndarray:
+def novelty_statistics(file: LabelledFile, settings: DetectSettings, window: int) -> FloatArray:
     """Statistic per row and column of one window length (threshold and refractory do not change it)."""
     columns = []
     for k, column in enumerate(file.columns):
@@ -255,7 +256,7 @@ def novelty_statistics(file: LabelledFile, settings: DetectSettings, window: int
 
 
 def gated_detections(
-    stats: dict[int, np.ndarray], windows: tuple[int, ...], threshold: float, refractory: int, warmup: int
+    stats: dict[int, FloatArray], windows: tuple[int, ...], threshold: float, refractory: int, warmup: int
 ) -> list[bool]:
     """What ``NoveltyStream`` alerts with these settings: any (column, window) crossing, one per episode."""
     crossed = np.any(np.concatenate([stats[w] for w in windows], axis=1) >= threshold, axis=1)
@@ -287,7 +288,7 @@ def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
         value = normalised_total([scores[config][i][profile] for i in included])
         return -math.inf if value is None else value
 
-    folds = []
+    folds: list[dict[str, Any]] = []
     held_out: list[dict[str, FileScore]] = []
     for i, f in enumerate(files):
         others = [j for j in range(len(files)) if j != i]

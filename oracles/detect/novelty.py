@@ -55,7 +55,8 @@ QUERY_BLOCK = 512
 def segment_means(values: FloatArray, window: int, segments: int) -> FloatArray:
     """Piecewise aggregate approximation of every complete window: shape (len - window + 1, segments)."""
     views = sliding_window_view(values, window)
-    return views.reshape(views.shape[0], segments, window // segments).mean(axis=2)
+    means: FloatArray = views.reshape(views.shape[0], segments, window // segments).mean(axis=2)
+    return means
 
 
 class WindowNovelty:
