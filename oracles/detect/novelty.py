@@ -107,27 +107,33 @@ class WindowNovelty:
         )
 
     def _nearest_distances(self, joined: FloatArray, base: int, rows: IntArray) -> FloatArray:
-        """Distance from the window ending at each row in ``rows`` to its nearest past memory window."""
+        """Distance from the window ending at each row in ``rows`` (consecutive) to its nearest usable
+        memory window: one that ends at least w rows before the row and at most memory rows before that."""
         w = self._window
         features = segment_means(joined - self._reference_value(), w, self._segments)
         norms = np.einsum("ij,ij->i", features, features)
         out = np.empty(rows.shape[0], dtype=np.float64)
         for lo in range(0, rows.shape[0], QUERY_BLOCK):
-            block = rows[lo : lo + QUERY_BLOCK]
-            ends = np.arange(max(w - 1, int(block[0]) - w - self._memory + 1), int(block[-1]) - w + 1)
-            query = block - base - (w - 1)
-            cand = ends - base - (w - 1)
+            first, count = int(rows[lo]), min(QUERY_BLOCK, rows.shape[0] - lo)
+            start_end = max(w - 1, first - w - self._memory + 1)
+            query = np.arange(first, first + count) - base - (w - 1)
+            cand = np.arange(start_end, first + count - w) - base - (w - 1)
+            # |q - c|^2 = |q|^2 + (|c|^2 - 2 q.c): the row's own |q|^2 is added after the minimum.
             # einsum, not BLAS: its sum order does not depend on the block shape, so scores are
             # bit-identical however the stream is cut into batches.
-            cross = np.einsum("ik,jk->ij", features[query], features[cand])
-            squared = norms[query][:, None] + norms[cand][None, :] - 2.0 * cross
-            # A memory window is usable by a row when it ends at least w rows before it and no more
-            # than memory rows before that; only the edges of the block can fall outside.
-            valid = (ends[None, :] <= block[:, None] - w) & (
-                ends[None, :] >= block[:, None] - w - self._memory + 1
-            )
-            squared = np.where(valid, squared, np.inf)
-            out[lo : lo + block.shape[0]] = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+            partial = np.einsum("ik,jk->ij", features[query], features[cand])
+            partial *= -2.0
+            partial += norms[cand][None, :]
+            # Only the first and last ``count`` columns can be unusable for some rows of the block.
+            row = np.arange(count)[:, None]
+            newest = first - w - start_end  # column of the newest window usable by the block's first row
+            tail = np.arange(newest + 1, partial.shape[1])[None, :]
+            partial[:, newest + 1 :][tail > row + newest] = np.inf
+            oldest = first - w - self._memory + 1 - start_end  # oldest usable column, first row
+            head = np.arange(0, max(0, oldest + count - 1))[None, :]
+            partial[:, : head.shape[1]][head < row + oldest] = np.inf
+            squared = partial.min(axis=1) + norms[query]
+            out[lo : lo + count] = np.sqrt(np.maximum(squared, 0.0))
         return out
 
     def _reference_value(self) -> float:
