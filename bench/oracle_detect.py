@@ -356,7 +356,18 @@ def synthetic_check(settings: DetectSettings) -> dict[str, Any]:
                     ),
                 }
             out[detector] = {"total": report["total"], "by_kind": by_kind}
+    out["white_noise_novelty"] = white_noise_false_alarms(settings)
     return out
+
+
+def white_noise_false_alarms(settings: DetectSettings, series: int = 10, rows: int = 4032) -> dict[str, Any]:
+    """Novelty alerts on i.i.d. Gaussian noise (nothing to learn, nothing to find), fixed settings."""
+    alerts = 0
+    for seed in range(series):
+        values = np.random.default_rng(1000 + seed).normal(0.0, 1.0, size=(rows, 1))
+        alerts += int(NoveltyStream(["noise"], settings).score_batch(values).alert.sum())
+    scored = series * (rows - settings.novelty_min_history)
+    return {"series": series, "rows_per_series": rows, "alerts": alerts, "alerts_per_10k_rows": 1e4 * alerts / scored}
 
 
 def main() -> int:
@@ -432,6 +443,8 @@ def main() -> int:
             for k, v in synthetic["by_kind"].items()
         )
         print(f"synthetic {detector:<9} NAB std {synthetic['total']['nab']['standard']:.1f}  {kinds}")
+    noise = honesty["synthetic_unseen"]["white_noise_novelty"]
+    print(f"white noise, novelty: {noise['alerts']} alerts, {noise['alerts_per_10k_rows']:.1f} per 10k scored rows")
     print(f"wrote {RESULTS / 'detect.json'} and {RESULTS / 'nab_scores.json'}")
     return 0
 
