@@ -123,10 +123,19 @@ def load_file(data_dir: Path, relative: str, windows: list[tuple[datetime, datet
     return LabelledFile(relative, stamps, columns, values, ranges)
 
 
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """Per-row anomaly_score and state value of a replay, and the explanation of every alert row."""
+
+    scores: FloatArray
+    state: FloatArray
+    alerts: list[dict[str, Any]]
+
+
 def replay(
     file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool, detector_name: str = "novelty"
-) -> tuple[FloatArray, FloatArray]:
-    """Stream the file through a fresh detector; returns (anomaly_score, row state value) per row."""
+) -> Replayed:
+    """Stream the file through a fresh detector, in batches, each row seeing only the rows before it."""
     # Detectors learn on the rows NAB does not score, as NAB's own detectors do with the probation period.
     warmup = max(math.ceil(probationary_length(len(file.timestamps), settings.nab_probation_percent)), 1)
     if detector_name == "novelty":
@@ -146,14 +155,29 @@ def replay(
     return _run(detector, file)
 
 
-def _run(detector: StreamDetector | NoveltyStream, file: LabelledFile) -> tuple[FloatArray, FloatArray]:
+def _run(detector: StreamDetector | NoveltyStream, file: LabelledFile) -> Replayed:
     scores = np.empty(file.values.shape[0])
     state = np.empty(file.values.shape[0])
+    alerts: list[dict[str, Any]] = []
     for start in range(0, file.values.shape[0], REPLAY_BATCH):
         result = detector.score_batch(file.values[start : start + REPLAY_BATCH])
         scores[start : start + result.anomaly_score.shape[0]] = result.anomaly_score
         state[start : start + result.value.shape[0]] = result.value
-    return scores, state
+        # Only the components that fired on a row that opened an episode of the stream: what the
+        # detection reported to a partner would say.
+        alerts.extend(
+            {
+                "row": start + a.row,
+                "timestamp": file.timestamps[start + a.row].isoformat(sep=" "),
+                "detector": a.detector,
+                "signal": a.signal,
+                "severity": a.value,
+                "statistic": a.statistic,
+            }
+            for a in result.alerts
+            if result.alert[a.row]
+        )
+    return Replayed(scores, state, alerts)
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -163,6 +187,7 @@ def _mean(values: Sequence[float]) -> float | None:
 def evaluate_file(
     file: LabelledFile, scores: FloatArray, state: FloatArray, settings: DetectSettings
 ) -> dict[str, Any]:
+    """NAB scores per profile, event and row metrics of one file's replay."""
     detections = [bool(s >= settings.detection_threshold) for s in scores]
     flagged = [bool(v >= settings.detection_threshold) for v in state]
     nab = {p.name: score_file(detections, file.windows, p, settings.nab_probation_percent) for p in PROFILES}
@@ -300,10 +325,10 @@ def evaluate(
     for index, relative in enumerate(sorted(windows), start=1):
         started = time.perf_counter()
         file = load_file(data_dir, relative, windows[relative])
-        scores, state = replay(file, settings, use_isolation_forest, detector)
-        rows.append(evaluate_file(file, scores, state, settings))
+        replayed = replay(file, settings, use_isolation_forest, detector)
+        rows.append({**evaluate_file(file, replayed.scores, replayed.state, settings), "alerts": replayed.alerts})
         if results_dir is not None:
-            write_results(results_dir, file, scores)
+            write_results(results_dir, file, replayed.scores)
         if progress:
             elapsed = time.perf_counter() - started
             sys.stderr.write(

@@ -212,3 +212,19 @@ def test_results_written_inside_the_data_dir_are_not_reported_as_unlabelled(
     caplog.clear()
     assert run(str(labelled_dir), "--results-dir", str(labelled_dir / "out")).returncode == 0
     assert "has no entry" not in caplog.text
+
+
+def test_every_alert_row_is_explained_by_detector_signal_and_score(labelled_dir: Path):
+    report = json.loads(run(str(labelled_dir), "--json").stdout.strip().splitlines()[-1])
+    shift = next(f for f in report["files"] if f["file"] == "univariate/shift.csv")
+    explained = [a for a in shift["alerts"] if a["row"] == SPIKE_ROW]
+    assert explained and explained[0]["timestamp"] == "2024-01-06 05:00:00"
+    assert {a["detector"] for a in explained} == {"window_novelty"}
+    assert all(a["signal"].startswith("value@window") and a["severity"] >= 0.5 for a in explained)
+    assert all(a["statistic"] >= 4.0 for a in explained)
+
+
+def test_baseline_alerts_are_explained_too(labelled_dir: Path):
+    report = json.loads(run(str(labelled_dir), "--json", "--detector", "baseline").stdout.strip().splitlines()[-1])
+    shift = next(f for f in report["files"] if f["file"] == "univariate/shift.csv")
+    assert any(a["row"] == SPIKE_ROW and a["detector"].startswith("robust_baseline") for a in shift["alerts"])
