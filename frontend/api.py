@@ -1,21 +1,20 @@
 """What the dapp reads from the ASC API, and the one thing it writes there: a person's signed decision.
 
-Readings, positions and verdicts go through the shared client (`offchain.api.client`); agent messages and
-approval requests follow interfaces/agents/README.md.
+Readings, verdicts, agent messages and approval requests come through the shared typed client
+(`offchain.api.client`); messages and approvals follow interfaces/agents/README.md.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import httpx
+from typing import Literal
 
 from frontend.errors import ApiUnavailable
 from frontend.wallet import Wallet
-from offchain.api.client import ApiClient, ApiError
+from offchain.api.agent_schemas import ApprovalPublic, DecisionIn, MessagePublic
+from offchain.api.agent_signing import canonical_bytes
+from offchain.api.client import ApiClient
 from offchain.api.schemas import ReadingPublic, VerdictPublic
-from offchain.storage.canonical import encode
 
 
 class DappApi:
@@ -24,15 +23,9 @@ class DappApi:
             raise ApiUnavailable("no API URL is configured (set ASC_DAPP_API_URL)")
         self.base_url = base_url.rstrip("/")
         self._client = ApiClient(self.base_url, timeout_s=timeout_s)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
 
     def close(self) -> None:
         self._client.close()
-        self._http.close()
-
-    def _get(self, path: str, **params: Any) -> Any:
-        response = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
-        return _body(response)
 
     # sensors
     def readings(self, shipment_id: str, from_ms: int | None = None, to_ms: int | None = None) -> list[ReadingPublic]:
@@ -42,40 +35,37 @@ class DappApi:
         return self._client.verdicts(shipment_id, limit=1000)
 
     # agents (interfaces/agents/README.md)
-    def messages(self, conversation: str | None = None, participant: str | None = None) -> list[dict[str, Any]]:
+    def messages(self, conversation: str | None = None, participant: str | None = None) -> list[MessagePublic]:
         """Every message, oldest first, following `next_after` across pages."""
-        items: list[dict[str, Any]] = []
+        items: list[MessagePublic] = []
         after: int | None = None
         while True:
-            page = self._get("/messages", conversation=conversation, participant=participant, after=after, limit=500)
-            items += page["items"]
-            after = page.get("next_after")
-            if after is None or not page["items"]:
+            page = self._client.list_messages(conversation=conversation, participant=participant, after=after, limit=500)
+            items += page.items
+            if page.next_after is None or not page.items:
                 return items
+            after = page.next_after
 
-    def approvals(self, status: str = "pending", agent: str | None = None) -> list[dict[str, Any]]:
-        body = self._get("/approvals", status=status, agent=agent)
-        return list(body["items"] if isinstance(body, dict) else body)
+    def approvals(self, status: Literal["pending", "decided"] | None = "pending") -> list[ApprovalPublic]:
+        items: list[ApprovalPublic] = []
+        after: int | None = None
+        while True:
+            page = self._client.list_approvals(status=status, after=after, limit=500)
+            items += page.items
+            if page.next_after is None or not page.items:
+                return items
+            after = page.next_after
 
-    def decide(self, approval_id: str, decision: str, wallet: Wallet, comment: str = "") -> dict[str, Any]:
+    def decide(
+        self, approval_id: str, decision: Literal["approve", "reject"], wallet: Wallet, comment: str = ""
+    ) -> ApprovalPublic:
         """Sign the decision with the partner's key (EIP-191 over its canonical JSON) and post it."""
-        unsigned = {
+        body = {
             "approval_id": approval_id,
             "decision": decision,
             "approver": wallet.address,
             "comment": comment,
             "decided_ms": time.time_ns() // 1_000_000,
         }
-        signed = unsigned | {"signature": wallet.sign_message(encode(unsigned))}
-        result: dict[str, Any] = _body(self._http.post(f"/approvals/{approval_id}/decision", json=signed))
-        return result
-
-
-def _body(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
-        try:
-            problem = response.json()
-        except ValueError:
-            problem = {"detail": response.text}
-        raise ApiError(response.status_code, problem if isinstance(problem, dict) else {"detail": problem})
-    return response.json()
+        signed = DecisionIn.model_validate(body | {"signature": wallet.sign_message(canonical_bytes(body))})
+        return self._client.post_decision(signed)
