@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from frontend.errors import ApiUnavailable
+from frontend.errors import ApiUnavailableError
 from frontend.wallet import Wallet
 from offchain.api.agent_schemas import ApprovalPublic, DecisionIn, MessagePublic
 from offchain.api.agent_signing import canonical_bytes
@@ -20,7 +20,7 @@ from offchain.api.schemas import ReadingPublic, VerdictPublic
 class DappApi:
     def __init__(self, base_url: str | None, timeout_s: float = 10.0) -> None:
         if not base_url:
-            raise ApiUnavailable("no API URL is configured (set ASC_DAPP_API_URL)")
+            raise ApiUnavailableError("no API URL is configured (set ASC_DAPP_API_URL)")
         self.base_url = base_url.rstrip("/")
         self._client = ApiClient(self.base_url, timeout_s=timeout_s)
 
@@ -40,7 +40,9 @@ class DappApi:
         items: list[MessagePublic] = []
         after: int | None = None
         while True:
-            page = self._client.list_messages(conversation=conversation, participant=participant, after=after, limit=500)
+            page = self._client.list_messages(
+                conversation=conversation, participant=participant, after=after, limit=500
+            )
             items += page.items
             if page.next_after is None or not page.items:
                 return items

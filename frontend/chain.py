@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from frontend.errors import ErrorDecoder, WrongNetwork
+from frontend.errors import ErrorDecoder, WrongNetworkError
 from frontend.wallet import Wallet
 from offchain.audit.events import ChainEvent, EventReader, RpcClient, in_chain_order
 from offchain.audit.history import History, rebuild
@@ -80,10 +81,10 @@ class Chain:
 
     # ---------------------------------------------------------------------------------------- reads
     def check_network(self) -> int:
-        """The node's chain id; raises `WrongNetwork` when it is not the manifest's."""
+        """The node's chain id; raises `WrongNetworkError` when it is not the manifest's."""
         chain_id = int(self.w3.eth.chain_id)
         if chain_id != self.manifest.chain_id:
-            raise WrongNetwork(self.manifest.chain_id, chain_id, self.url)
+            raise WrongNetworkError(self.manifest.chain_id, chain_id, self.url)
         return chain_id
 
     def contract(self, name: str) -> Contract:
@@ -170,15 +171,21 @@ class Chain:
             name = by_address.get(to_checksum_address(raw["address"]))
             if name is None:
                 continue
-            contract = self.contract(name)
-            for event in contract.events:
-                try:
-                    entry = event().process_log(raw)
-                except Exception:  # noqa: BLE001 - web3 raises several types for a non-matching log
-                    continue
-                decoded.append((f"{name}.{entry['event']}", dict(entry["args"])))
-                break
+            topics = raw["topics"]
+            event_name = self._event_names(name).get(bytes(topics[0])) if topics else None
+            if event_name is None:
+                continue
+            entry = self.contract(name).events[event_name]().process_log(raw)
+            decoded.append((f"{name}.{event_name}", dict(entry["args"])))
         return decoded
+
+    def _event_names(self, contract: str) -> dict[bytes, str]:
+        abi = self.manifest.contract(contract).abi
+        return {
+            bytes(event_abi_to_log_topic(item)): str(item["name"])  # type: ignore[arg-type]
+            for item in abi
+            if item.get("type") == "event" and not item.get("anonymous")
+        }
 
 
 def first_of(events: Sequence[ChainEvent], predicate: Callable[[ChainEvent], bool]) -> ChainEvent | None:

@@ -64,7 +64,7 @@ def chain() -> Chain:
     try:
         current = _chain(str(path), settings().rpc_url, settings().log_chunk_blocks)
         current.check_network()
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
+    except Exception as exc:
         st.error(explain(exc))
         st.stop()
     return current
@@ -74,7 +74,7 @@ def api() -> DappApi | None:
     """The API client, or None (after saying why) when none is configured."""
     try:
         return _api(settings().api_url, settings().api_timeout_s)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         st.info(explain(exc))
         return None
 
@@ -119,7 +119,7 @@ def send(current: Chain, what: str, build: Callable[[], ContractFunction]) -> Tx
     try:
         wallet = wallet_mod.require(st.session_state)
         outcome = current.send(wallet, what, build())
-    except Exception as exc:  # noqa: BLE001 - shown as a sentence, logged with its type for the operator
+    except Exception as exc:
         sentence = explain(exc, current.errors)
         log.warning("%s failed: %s (%s)", what, sentence, type(exc).__name__)
         st.session_state.setdefault(OUTCOMES_KEY, []).append(("error", f"{what} failed: {sentence}"))

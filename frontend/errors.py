@@ -14,12 +14,13 @@ from typing import Any
 
 import httpx
 import requests
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3.exceptions import ContractLogicError, ContractPanicError, TimeExhausted, Web3Exception, Web3RPCError
 
-from frontend.wallet import WalletError, WalletLocked
+from frontend.wallet import WalletError, WalletLockedError
 from offchain.api.client import ApiError
 from offchain.manifest import DeploymentManifest, ManifestError
 
@@ -39,7 +40,7 @@ ERC20_ERRORS: list[dict[str, Any]] = [
 ]
 
 
-class WrongNetwork(RuntimeError):
+class WrongNetworkError(RuntimeError):
     """The node answers with another chain id than the manifest's."""
 
     def __init__(self, expected: int, actual: int, url: str) -> None:
@@ -47,7 +48,7 @@ class WrongNetwork(RuntimeError):
         super().__init__(f"node {url} is chain {actual}, the manifest is for chain {expected}")
 
 
-class ApiUnavailable(RuntimeError):
+class ApiUnavailableError(RuntimeError):
     """No API URL is configured, or the API does not answer."""
 
 
@@ -71,8 +72,7 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"and {_when(a['revealDeadline'])}."
     ),
     "ProcurementAwardClosed": lambda a: (
-        f"Call {a['cfpId']} can only be awarded between {_when(a['revealDeadline'])} "
-        f"and {_when(a['awardDeadline'])}."
+        f"Call {a['cfpId']} can only be awarded between {_when(a['revealDeadline'])} and {_when(a['awardDeadline'])}."
     ),
     "ProcurementNotBuyer": lambda a: f"Only the buyer who opened call {a['cfpId']} may do this; you are {a['caller']}.",
     "ProcurementNotEligible": lambda a: (
@@ -132,7 +132,8 @@ class ErrorDecoder:
             values = abi_decode(list(spec.types), data[4:])
         except (DecodingError, ValueError):
             return None
-        return spec, dict(zip(spec.names, values, strict=True))
+        shown = [to_checksum_address(v) if t == "address" else v for t, v in zip(spec.types, values, strict=True)]
+        return spec, dict(zip(spec.names, shown, strict=True))
 
 
 def _abi_type(entry: Mapping[str, Any]) -> str:
@@ -150,7 +151,9 @@ def _words(name: str) -> str:
 def _custom_error_sentence(spec: CustomErrorSpec, args: Mapping[str, Any]) -> str:
     if spec.name in SENTENCES:
         return SENTENCES[spec.name](args)
-    problem = _words(spec.name.removeprefix(spec.contract)) if spec.name.startswith(spec.contract) else _words(spec.name)
+    problem = (
+        _words(spec.name.removeprefix(spec.contract)) if spec.name.startswith(spec.contract) else _words(spec.name)
+    )
     detail = ", ".join(f"{k} {_show(v)}" for k, v in args.items())
     return f"The {spec.contract} contract refused: {problem}" + (f" ({detail})." if detail else ".")
 
@@ -175,18 +178,18 @@ def _revert_data(exc: ContractLogicError) -> bytes | None:
 
 def explain(exc: BaseException, decoder: ErrorDecoder | None = None) -> str:
     """One plain sentence for `exc`; nothing is lost: unknown errors keep their own message."""
-    if isinstance(exc, WalletLocked):
+    if isinstance(exc, WalletLockedError):
         return "Your keystore is locked: unlock it in the sidebar with its password before signing anything."
     if isinstance(exc, WalletError):
         return str(exc)
-    if isinstance(exc, WrongNetwork):
+    if isinstance(exc, WrongNetworkError):
         return (
             f"Wrong network: the node at {exc.url} is chain {exc.actual}, but the deployment you picked is on "
             f"chain {exc.expected}. Pick the matching deployment or point the dapp at the right node."
         )
     if isinstance(exc, ManifestError):
         return f"The deployment manifest cannot be used: {exc}"
-    if isinstance(exc, ApiUnavailable):
+    if isinstance(exc, ApiUnavailableError):
         return f"The ASC API is not available: {exc}."
     if isinstance(exc, ApiError):
         detail = exc.problem.get("detail") or exc.problem.get("title") or exc.problem
@@ -203,14 +206,17 @@ def explain(exc: BaseException, decoder: ErrorDecoder | None = None) -> str:
         reason = (exc.message or str(exc)).removeprefix("execution reverted: ").removeprefix("execution reverted")
         return f"The transaction was reverted: {reason.strip() or 'no reason given'}."
     message = str(exc)
-    if isinstance(exc, Web3RPCError) or isinstance(exc, ValueError):
+    if isinstance(exc, Web3RPCError | ValueError):
         if "insufficient funds" in message.lower():
             return (
                 "Insufficient funds: your account does not hold enough of the chain's native currency to pay "
                 "for gas (and any value sent)."
             )
         if "nonce" in message.lower():
-            return f"The node refused the transaction's nonce ({message}); another transaction from this account may be pending."
+            return (
+                f"The node refused the transaction's nonce ({message}); another transaction from this account "
+                "may be pending."
+            )
     if isinstance(exc, TimeExhausted):
         return f"The transaction was sent but not mined in time: {message}. Check it on the chain before retrying."
     if isinstance(exc, (requests.ConnectionError, ConnectionError)):

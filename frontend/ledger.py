@@ -63,7 +63,14 @@ def _params(event: ChainEvent) -> Any:
     return event.args["params"]
 
 
-SLA_FIELDS = ("tempMinCentiC", "tempMaxCentiC", "humidityMinBp", "humidityMaxBp", "shockLimitMilliG", "excursionGraceSeconds")
+SLA_FIELDS = (
+    "tempMinCentiC",
+    "tempMaxCentiC",
+    "humidityMinBp",
+    "humidityMaxBp",
+    "shockLimitMilliG",
+    "excursionGraceSeconds",
+)
 
 
 def sla_dict(value: Any) -> dict[str, int]:
@@ -136,12 +143,26 @@ def custody_chain(history: History, twin_id: int) -> list[CustodyRow]:
         elif event.name in ("HandoffOffered", "HandoffAccepted"):
             step = "offered" if event.name == "HandoffOffered" else "accepted"
             rows.append(
-                CustodyRow(twin_id, step, int(a["timestamp"]), str(a["from"]), str(a["to"]), label(bytes(a["location"])), event.tx_hash)
+                CustodyRow(
+                    twin_id,
+                    step,
+                    int(a["timestamp"]),
+                    str(a["from"]),
+                    str(a["to"]),
+                    label(bytes(a["location"])),
+                    event.tx_hash,
+                )
             )
         elif event.name == "HandoffCancelled":
-            rows.append(CustodyRow(twin_id, "offer cancelled", int(a["timestamp"]), str(a["from"]), str(a["to"]), "", event.tx_hash))
+            rows.append(
+                CustodyRow(
+                    twin_id, "offer cancelled", int(a["timestamp"]), str(a["from"]), str(a["to"]), "", event.tx_hash
+                )
+            )
         elif event.name == "TwinDelivered":
-            rows.append(CustodyRow(twin_id, "delivered", int(a["timestamp"]), "", str(a["consignee"]), "", event.tx_hash))
+            rows.append(
+                CustodyRow(twin_id, "delivered", int(a["timestamp"]), "", str(a["consignee"]), "", event.tx_hash)
+            )
         elif event.name == "HoldSet":
             step = "hold set" if a["held"] else "hold released"
             rows.append(CustodyRow(twin_id, step, int(a["timestamp"]), str(a["by"]), "", "", event.tx_hash))

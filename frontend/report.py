@@ -53,8 +53,10 @@ class DeliveryReport:
                 head = "".join(f"<th>{e(h)}</th>" for h in section.header)
                 rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in section.rows)
                 body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-        style = "body{font-family:sans-serif;max-width:70em;margin:2em auto}table{border-collapse:collapse}" \
+        style = (
+            "body{font-family:sans-serif;max-width:70em;margin:2em auto}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
+        )
         return (
             f"<!doctype html><html><head><meta charset='utf-8'><title>{e(self.title)}</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
@@ -88,9 +90,18 @@ def build(
     route = Section("Route", header=["holder", "from", "at place", "since", "held for"])
     for current, following in zip(accepted, [*accepted[1:], None], strict=True):
         held = _duration(following.timestamp - current.timestamp) if following else "(consignee)"
-        route.rows.append([current.holder_after, current.holder_before or "(minted)", current.place or "", _when(current.timestamp), held])
+        route.rows.append(
+            [
+                current.holder_after,
+                current.holder_before or "(minted)",
+                current.place or "",
+                _when(current.timestamp),
+                held,
+            ]
+        )
     route.paragraphs.append(
-        "Planned legs: " + "; ".join(f"{leg.origin} → {leg.destination} (carrier {leg.winner or 'none'})" for leg in legs)
+        "Planned legs: "
+        + "; ".join(f"{leg.origin} → {leg.destination} (carrier {leg.winner or 'none'})" for leg in legs)
         if legs
         else "No delivery leg was bought on chain."
     )
@@ -112,8 +123,12 @@ def build(
     for s in sensors.statistics(readings):
         label, unit = sensors.METRICS[s.metric][:2]
         band = limits.get(s.metric)
-        band_text = "none on chain" if band is None else f"{band.low if band.low is not None else '-∞'} … {band.high} {unit}"
-        stats.rows.append([label, str(s.count), f"{s.low:.2f} {unit}", f"{s.mean:.2f} {unit}", f"{s.high:.2f} {unit}", band_text])
+        band_text = (
+            "none on chain" if band is None else f"{band.low if band.low is not None else '-∞'} … {band.high} {unit}"
+        )
+        stats.rows.append(
+            [label, str(s.count), f"{s.low:.2f} {unit}", f"{s.mean:.2f} {unit}", f"{s.high:.2f} {unit}", band_text]
+        )
     if readings.empty:
         stats.paragraphs.append("The API holds no readings for this shipment.")
     found = sensors.excursions(readings, limits) if not readings.empty else []
@@ -121,16 +136,32 @@ def build(
     for x in found:
         unit = sensors.METRICS[x.metric][1]
         excursion.rows.append(
-            [x.metric, _when(x.start_ms // 1000), _when(x.end_ms // 1000), f"{x.minutes:.0f}", str(x.readings), f"{x.worst:.2f} {unit}"]
+            [
+                x.metric,
+                _when(x.start_ms // 1000),
+                _when(x.end_ms // 1000),
+                f"{x.minutes:.0f}",
+                str(x.readings),
+                f"{x.worst:.2f} {unit}",
+            ]
         )
     if not found:
         excursion.paragraphs.append("No reading left its SLA band.")
 
-    verdict_section = Section("Verdicts", header=["kind", "severity", "action", "window", "penalty claimed", "evidence", "transaction"])
+    verdict_section = Section(
+        "Verdicts", header=["kind", "severity", "action", "window", "penalty claimed", "evidence", "transaction"]
+    )
     for v in verdicts:
         verdict_section.rows.append(
-            [v.kind, str(v.severity), v.action, f"{_when(v.window_start)} – {_when(v.window_end)}", _money(v.penalty),
-             cid_to_text(bytes32_to_cid(v.evidence_hash)), v.tx_hash]
+            [
+                v.kind,
+                str(v.severity),
+                v.action,
+                f"{_when(v.window_start)} – {_when(v.window_end)}",
+                _money(v.penalty),
+                cid_to_text(bytes32_to_cid(v.evidence_hash)),
+                v.tx_hash,
+            ]
         )
     if not verdicts:
         verdict_section.paragraphs.append("No oracle verdict on this order.")
@@ -142,10 +173,10 @@ def build(
 
     settlement = Section("Settlement")
     if order.settled:
-        s = order.settled
+        paid = order.settled
         settlement.paragraphs.append(
-            f"Order amount {_money(order.amount)}: seller {_money(s['sellerPayout'])}, carriers "
-            f"{_money(s['carriersPayout'])}, buyer refund {_money(s['buyerRefund'])}."
+            f"Order amount {_money(order.amount)}: seller {_money(paid['sellerPayout'])}, carriers "
+            f"{_money(paid['carriersPayout'])}, buyer refund {_money(paid['buyerRefund'])}."
         )
     else:
         settlement.paragraphs.append(f"Not settled yet (status {order.status}).")

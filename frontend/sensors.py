@@ -67,7 +67,13 @@ def statistics(table: pd.DataFrame) -> list[Stats]:
     if table.empty:
         return []
     return [
-        Stats(name, int(table[name].count()), float(table[name].min()), float(table[name].mean()), float(table[name].max()))
+        Stats(
+            name,
+            int(table[name].count()),
+            float(table[name].min()),
+            float(table[name].mean()),
+            float(table[name].max()),
+        )
         for name in METRICS
     ]
 

@@ -26,7 +26,7 @@ class WalletError(ValueError):
     """The keystore cannot be read or unlocked (the message says why, in a sentence)."""
 
 
-class WalletLocked(RuntimeError):
+class WalletLockedError(RuntimeError):
     """A write was asked for while no keystore is unlocked in this session."""
 
 
@@ -72,21 +72,21 @@ def unlock(path: Path, password: str) -> Wallet:
     return Wallet(account, path.name)
 
 
-def current(state: MutableMapping[str, Any]) -> Wallet | None:
+def current(state: MutableMapping[Any, Any]) -> Wallet | None:
     wallet = state.get(SESSION_KEY)
     return wallet if isinstance(wallet, Wallet) else None
 
 
-def require(state: MutableMapping[str, Any]) -> Wallet:
+def require(state: MutableMapping[Any, Any]) -> Wallet:
     wallet = current(state)
     if wallet is None:
-        raise WalletLocked("no keystore unlocked in this session")
+        raise WalletLockedError("no keystore unlocked in this session")
     return wallet
 
 
-def remember(state: MutableMapping[str, Any], wallet: Wallet) -> None:
+def remember(state: MutableMapping[Any, Any], wallet: Wallet) -> None:
     state[SESSION_KEY] = wallet
 
 
-def forget(state: MutableMapping[str, Any]) -> None:
+def forget(state: MutableMapping[Any, Any]) -> None:
     state.pop(SESSION_KEY, None)

@@ -67,8 +67,14 @@ with st.expander("Open a call for proposals", expanded=False), st.form("open_cfp
                 commit,
                 commit + 3600,
                 commit + 2 * 3600,
-                (round(temp_min * 100), round(temp_max * 100), round(hum_min * 100), round(hum_max * 100),
-                 round(shock * 1000), int(grace) * 60),
+                (
+                    round(temp_min * 100),
+                    round(temp_max * 100),
+                    round(hum_min * 100),
+                    round(hum_max * 100),
+                    round(shock * 1000),
+                    int(grace) * 60,
+                ),
                 (deadline, round(per_hour * UNIT), round(per_excursion * UNIT), round(cap * UNIT))
                 if kind == "goods"
                 else (0, 0, 0, 0),
@@ -76,7 +82,9 @@ with st.expander("Open a call for proposals", expanded=False), st.form("open_cfp
         except ValueError as exc:
             st.error(f"The call cannot be opened: {exc}.")
         else:
-            context.send(chain, "Opening the call for proposals", lambda: chain.contract("Procurement").functions.openCfp(params))
+            context.send(
+                chain, "Opening the call for proposals", lambda: chain.contract("Procurement").functions.openCfp(params)
+            )
 
 if not rows:
     st.info("No call for proposals on this deployment yet.")
@@ -139,7 +147,9 @@ best = next((b for b in row.bids if b.best), None)
 awardable = row.status == "open" and row.reveal_deadline < now <= row.award_deadline and best is not None
 if awardable and best is not None and best.unit_price is not None:
     needed = best.unit_price * row.quantity
-    st.write(f"Best revealed bid: {best.bidder} at {context.money(best.unit_price)} a unit, {context.money(needed)} in all.")
+    st.write(
+        f"Best revealed bid: {best.bidder} at {context.money(best.unit_price)} a unit, {context.money(needed)} in all."
+    )
     if wallet is None or wallet.address != row.buyer:
         st.info(f"Only the buyer {row.buyer} can award this call: unlock the buyer's keystore.")
     else:
@@ -150,5 +160,9 @@ if awardable and best is not None and best.unit_price is not None:
             if allowance < needed and st.button(f"Approve the escrow for {context.money(needed)}", key="approve"):
                 context.send(chain, "Approving the escrow", lambda: chain.token.functions.approve(escrow, needed))
         if st.button("Award the best bid and fund the escrow", key="award"):
-            context.send(chain, f"Awarding call {row.cfp_id}", lambda: chain.contract("Procurement").functions.awardBest(row.cfp_id))
+            context.send(
+                chain,
+                f"Awarding call {row.cfp_id}",
+                lambda: chain.contract("Procurement").functions.awardBest(row.cfp_id),
+            )
 context.show_outcomes()

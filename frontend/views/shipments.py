@@ -40,8 +40,13 @@ def map_layers(legs: list[ledger.CfpRow], readings: pd.DataFrame) -> tuple[list[
         layers.append(
             pdk.Layer(
                 "PathLayer",
-                data=[{"name": f"planned leg {index + 1}: {leg.origin} → {leg.destination}", "path": path,
-                       "color": ROUTE_COLOURS[index % len(ROUTE_COLOURS)]}],
+                data=[
+                    {
+                        "name": f"planned leg {index + 1}: {leg.origin} → {leg.destination}",
+                        "path": path,
+                        "color": ROUTE_COLOURS[index % len(ROUTE_COLOURS)],
+                    }
+                ],
                 id=f"planned-{index}",
                 get_path="path",
                 get_color="color",
@@ -53,15 +58,24 @@ def map_layers(legs: list[ledger.CfpRow], readings: pd.DataFrame) -> tuple[list[
         trail = [[lon, lat] for lon, lat in zip(readings["lon"], readings["lat"], strict=True)]
         points += [(p[0], p[1]) for p in trail]
         layers.append(
-            pdk.Layer("PathLayer", data=[{"name": "trail", "path": trail}], id="trail", get_path="path",
-                      get_color=[220, 40, 40], width_min_pixels=2, pickable=True)
+            pdk.Layer(
+                "PathLayer",
+                data=[{"name": "trail", "path": trail}],
+                id="trail",
+                get_path="path",
+                get_color=[220, 40, 40],
+                width_min_pixels=2,
+                pickable=True,
+            )
         )
         last = readings.groupby("device_id").tail(1)
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
-                data=[{"name": f"vehicle with {d}", "position": [lon, lat]}
-                      for d, lon, lat in zip(last["device_id"], last["lon"], last["lat"], strict=True)],
+                data=[
+                    {"name": f"vehicle with {d}", "position": [lon, lat]}
+                    for d, lon, lat in zip(last["device_id"], last["lon"], last["lat"], strict=True)
+                ],
                 id="vehicles",
                 get_position="position",
                 get_fill_color=[220, 40, 40],
@@ -71,16 +85,25 @@ def map_layers(legs: list[ledger.CfpRow], readings: pd.DataFrame) -> tuple[list[
         )
     if places:
         layers.append(
-            pdk.Layer("ScatterplotLayer", data=places, id="places", get_position="position",
-                      get_fill_color=[40, 40, 40], radius_min_pixels=5, pickable=True)
+            pdk.Layer(
+                "ScatterplotLayer",
+                data=places,
+                id="places",
+                get_position="position",
+                get_fill_color=[40, 40, 40],
+                radius_min_pixels=5,
+                pickable=True,
+            )
         )
     return layers, points
 
 
-def chart(metric: str, readings: pd.DataFrame, band: sensors.Band | None, windows: pd.DataFrame) -> alt.Chart:
+def chart(metric: str, readings: pd.DataFrame, band: sensors.Band | None, windows: pd.DataFrame) -> alt.LayerChart:
     label, unit = sensors.METRICS[metric][:2]
-    line = alt.Chart(readings).mark_line().encode(
-        x=alt.X("time:T", title="time (UTC)"), y=alt.Y(f"{metric}:Q", title=f"{label} ({unit})")
+    line = (
+        alt.Chart(readings)
+        .mark_line()
+        .encode(x=alt.X("time:T", title="time (UTC)"), y=alt.Y(f"{metric}:Q", title=f"{label} ({unit})"))
     )
     layers: list[alt.Chart] = []
     if band is not None:
@@ -91,20 +114,31 @@ def chart(metric: str, readings: pd.DataFrame, band: sensors.Band | None, window
         layers.append(
             alt.Chart(windows).mark_rect(color="red", opacity=0.25).encode(x="start:T", x2="end:T", tooltip=["verdict"])
         )
-    return alt.layer(*layers, line).properties(height=220, title=label)
+    return alt.LayerChart(layer=[*layers, line]).properties(height=220, title=label)
 
 
-def delivery_report_links(current: Chain, order: ledger.EscrowOrder, twin_id: int, custody: list[ledger.CustodyRow],
-                          legs: list[ledger.CfpRow], verdicts: list[ledger.VerdictRow], readings: pd.DataFrame,
-                          sla: dict[str, int]) -> None:
+def delivery_report_links(
+    current: Chain,
+    order: ledger.EscrowOrder,
+    twin_id: int,
+    custody: list[ledger.CustodyRow],
+    legs: list[ledger.CfpRow],
+    verdicts: list[ledger.VerdictRow],
+    readings: pd.DataFrame,
+    sla: dict[str, int],
+) -> None:
     built = report.build(current.manifest.network, order, twin_id, custody, legs, verdicts, readings, sla)
     stem = f"{current.manifest.network}-order-{order.order_id}"
     md, page = report.write(built, context.settings().report_dir, stem)
     st.subheader("Delivery report")
     st.caption(f"Written to {md} and {page}")
     c1, c2 = st.columns(2)
-    c1.download_button("Delivery report (Markdown)", md.read_bytes(), file_name=md.name, mime="text/markdown", key="report_md")
-    c2.download_button("Delivery report (HTML)", page.read_bytes(), file_name=page.name, mime="text/html", key="report_html")
+    c1.download_button(
+        "Delivery report (Markdown)", md.read_bytes(), file_name=md.name, mime="text/markdown", key="report_md"
+    )
+    c2.download_button(
+        "Delivery report (HTML)", page.read_bytes(), file_name=page.name, mime="text/html", key="report_html"
+    )
 
 
 current = context.chain()
@@ -131,17 +165,23 @@ def live(twin_id: int) -> None:
     if api is not None:
         try:
             readings = sensors.frame(api.readings(str(twin_id)))
-        except Exception as exc:  # noqa: BLE001 - the chain's part of the page stays useful
+        except Exception as exc:
             st.warning(explain(exc))
-    st.caption(f"order {order_id} · {len(readings)} readings · {len(verdicts)} verdicts · chain time "
-               f"{context.when(current.now())} UTC · refreshed every {context.settings().refresh_s:g} s")
+    st.caption(
+        f"order {order_id} · {len(readings)} readings · {len(verdicts)} verdicts · chain time "
+        f"{context.when(current.now())} UTC · refreshed every {context.settings().refresh_s:g} s"
+    )
 
     layers, points = map_layers(legs, readings)
     if points:
         lon = sum(p[0] for p in points) / len(points)
         lat = sum(p[1] for p in points) / len(points)
-        deck = pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=9),
-                        map_style=context.settings().map_style, tooltip={"text": "{name}"})
+        deck = pdk.Deck(
+            layers=layers,
+            initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=9),
+            map_style=context.settings().map_style,
+            tooltip={"text": "{name}"},
+        )
         st.pydeck_chart(deck, key="map")
     else:
         st.info("Nothing to draw yet: no readings with positions and no leg whose places are on the road map.")
@@ -151,8 +191,14 @@ def live(twin_id: int) -> None:
     else:
         limits = sensors.bands(sla) if sla else {}
         windows = pd.DataFrame(
-            [{"start": pd.Timestamp(v.window_start, unit="s", tz="UTC"), "end": pd.Timestamp(v.window_end, unit="s", tz="UTC"),
-              "verdict": f"{v.kind} verdict, severity {v.severity}, penalty {context.money(v.penalty)}"} for v in verdicts],
+            [
+                {
+                    "start": pd.Timestamp(v.window_start, unit="s", tz="UTC"),
+                    "end": pd.Timestamp(v.window_end, unit="s", tz="UTC"),
+                    "verdict": f"{v.kind} verdict, severity {v.severity}, penalty {context.money(v.penalty)}",
+                }
+                for v in verdicts
+            ],
             columns=["start", "end", "verdict"],
         )
         left, right = st.columns(2)
@@ -164,8 +210,17 @@ def live(twin_id: int) -> None:
     st.subheader("Custody chain")
     st.dataframe(
         pd.DataFrame(
-            [{"step": r.step, "time (UTC)": context.when(r.timestamp), "from": r.holder_before, "to": r.holder_after,
-              "place": r.place, "transaction": r.tx_hash} for r in custody],
+            [
+                {
+                    "step": r.step,
+                    "time (UTC)": context.when(r.timestamp),
+                    "from": r.holder_before,
+                    "to": r.holder_after,
+                    "place": r.place,
+                    "transaction": r.tx_hash,
+                }
+                for r in custody
+            ],
             columns=["step", "time (UTC)", "from", "to", "place", "transaction"],
         ),
         hide_index=True,

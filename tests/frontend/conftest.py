@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from eth_account import Account
 from web3 import Web3
 
 from frontend.places import label, planned_route, route_points
+from offchain.api.agent_signing import signed_approval, signed_message
 from offchain.api.client import ApiClient
 from offchain.devkeys import dev_account
 from offchain.manifest import load_manifest
@@ -41,6 +43,8 @@ class World:
     summary: dict[str, Any]
     keystores: dict[str, Path]  # role name -> encrypted keystore (PASSWORD)
     readings: int
+    messages: list[str]  # ids of the transcript posted for order 1's call for proposals
+    approvals: list[str]  # ids of the pending approval requests, both naming the wholesaler as approver
 
     def env(self, **extra: str) -> dict[str, str]:
         settings = {
@@ -91,8 +95,55 @@ def world(node: str, api_server: RunningApi, tmp_path_factory: pytest.TempPathFa
     assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-3000:]
     summary = json.loads(played.stdout.strip().splitlines()[-1])
     count = post_readings(node, manifest, api_server.base_url, summary)
+    messages, approvals = post_agent_traffic(api_server.base_url, summary)
     keystores = {name: _keystore(folder, name, index) for name, index in (("wholesaler", 1), ("supplier", 2))}
-    yield World(node, manifest, evidence, api_server.base_url, summary, keystores, count)
+    yield World(node, manifest, evidence, api_server.base_url, summary, keystores, count, messages, approvals)
+
+
+def post_agent_traffic(api_url: str, summary: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The negotiation of order 1 as the agents would publish it (signed by the partners' dev keys), and two
+    approval requests from the wholesaler's agent (dev key 7) waiting for the wholesaler (dev key 1)."""
+    wholesaler, agent = dev_account(1, CHAIN_ID), dev_account(7, CHAIN_ID)
+    suppliers = [dev_account(i, CHAIN_ID) for i in (2, 3, 4)]
+    conversation = f"cfp:{CHAIN_ID}:{summary['order_id']}"
+    script = [
+        (wholesaler, "broadcast", "cfp", "Wholesaler calls for 100 cases of chilled beef, delivery within 48 h."),
+        (suppliers[0], wholesaler.address, "propose", "Supplier 1 sealed a bid (commitment on chain)."),
+        (suppliers[1], wholesaler.address, "propose", "Supplier 2 sealed a bid at 48.00 per case."),
+        (suppliers[2], wholesaler.address, "propose", "Supplier 3 sealed a bid (commitment on chain)."),
+        (wholesaler, suppliers[1].address, "accept", "Awarded to supplier 2 at 48.00 per case; escrow funded."),
+        (wholesaler, suppliers[0].address, "decline", "Supplier 1's bid was not the best."),
+    ]
+    message_ids, approval_ids = [], []
+    start_ms = 1_700_000_000_000
+    with ApiClient(api_url) as api:
+        for index, (sender, receiver, act, summary_text) in enumerate(script):
+            message = signed_message(
+                sender,
+                conversation=conversation,
+                receiver=receiver,
+                performative=act,
+                content={"summary": summary_text},
+                sent_ms=start_ms + index * 60_000,
+            )
+            message_ids.append(api.post_message(message).id)
+        for subject, price in (
+            (f"cfp:{CHAIN_ID}:{summary['awaiting_award_cfp']}", 49),
+            (f"cfp:{CHAIN_ID}:{summary['collecting_cfp']}", 50),
+        ):
+            request = signed_approval(
+                agent,
+                approvers=[wholesaler.address],
+                kind="award",
+                subject=subject,
+                summary=f"Award {subject} to the best bid at {price}.00 per case.",
+                recommendation={"award_to": suppliers[1].address, "price": price * 10**6},
+                reasons=["It is the lowest revealed price.", "The supplier delivered on time before."],
+                value=20 * price * 10**6,
+                severity=None,
+            )
+            approval_ids.append(api.post_approval(request).id)
+    return message_ids, approval_ids
 
 
 def post_readings(rpc_url: str, manifest_path: Path, api_url: str, summary: dict[str, Any]) -> int:
@@ -100,14 +151,16 @@ def post_readings(rpc_url: str, manifest_path: Path, api_url: str, summary: dict
     8.5 degC inside the verdict's window (the excursion the oracles signed)."""
     manifest = load_manifest(manifest_path)
     w3 = Web3(Web3.HTTPProvider(rpc_url))
-    custody = w3.eth.contract(address=manifest.contract("CustodyTwin").address, abi=manifest.contract("CustodyTwin").abi)
+    custody = w3.eth.contract(
+        address=manifest.contract("CustodyTwin").address, abi=manifest.contract("CustodyTwin").abi
+    )
     hub = w3.eth.contract(address=manifest.contract("VerdictHub").address, abi=manifest.contract("VerdictHub").abi)
     twin = summary["twin_id"]
     accepted = custody.events.HandoffAccepted().get_logs(from_block=0, argument_filters={"twinId": twin})
     verdict = hub.events.VerdictAccepted().get_logs(from_block=0)[0]["args"]
     graph = RoadGraph.load()
     readings: list[dict[str, int]] = []
-    for start, end in zip(accepted, accepted[1:], strict=False):
+    for start, end in pairwise(accepted):
         route = planned_route(graph, label(start["args"]["location"]), label(end["args"]["location"]))
         assert route is not None
         points = route_points(route)

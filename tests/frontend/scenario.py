@@ -38,9 +38,7 @@ def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str
     actors = lifecycle.Actors(wholesaler=accounts[1], suppliers=list(accounts[2:5]), carriers=list(accounts[5:7]))
     with contextlib.redirect_stdout(io.StringIO()):
         suite = deploy_suite(deployer, None, [o.address for o in oracles], DEV_THRESHOLD)
-        write_manifest(
-            build_manifest(suite, deployer.address, network_name, web3.provider.endpoint_uri), manifest_path
-        )
+        write_manifest(build_manifest(suite, deployer.address, network_name, web3.provider.endpoint_uri), manifest_path)
         lifecycle.register_participants(suite, actors)
         result = lifecycle.run_lifecycle(
             suite, deployer, actors, oracles, progress=lambda _: None, store=EmbeddedStore(evidence_dir)
@@ -79,8 +77,10 @@ def _call(suite: Any, deployer: Any, actors: Any, lifecycle: Any, *, reveal: boo
     )
     record = lifecycle.LifecycleResult(order_id=0, twin_id=0, verdict_id=b"")
     cfp_id = int(lifecycle._open_cfp(suite, actors.wholesaler, record, "cfp", params))
-    bids = [(actors.suppliers[0], 51 * lifecycle.UNIT, deadline - 6 * lifecycle.HOUR),
-            (actors.suppliers[1], 49 * lifecycle.UNIT, deadline - 5 * lifecycle.HOUR)]
+    bids = [
+        (actors.suppliers[0], 51 * lifecycle.UNIT, deadline - 6 * lifecycle.HOUR),
+        (actors.suppliers[1], 49 * lifecycle.UNIT, deadline - 5 * lifecycle.HOUR),
+    ]
     if reveal:
         lifecycle._sealed_round(suite, record, cfp_id, bids, "bid")
     else:

@@ -7,7 +7,9 @@ from tests.frontend.conftest import PASSWORD
 
 
 def _texts(at) -> str:
-    return "\n".join(e.value for kind in ("success", "error", "info", "markdown", "subheader") for e in getattr(at, kind))
+    return "\n".join(
+        e.value for kind in ("success", "error", "info", "markdown", "subheader") for e in getattr(at, kind)
+    )
 
 
 def test_lists_every_call_for_proposals(world, monkeypatch) -> None:

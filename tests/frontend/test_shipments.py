@@ -42,7 +42,15 @@ def test_delivery_report_is_written_and_linked(world, monkeypatch, tmp_path) -> 
     files = sorted(p.name for p in tmp_path.iterdir())
     assert len(files) == 2 and files[0].endswith(".html") and files[1].endswith(".md"), files
     text = (tmp_path / files[1]).read_text()
-    for heading in ("## Route", "## Durations", "## Sensor statistics", "## Excursions", "## Verdicts", "## Penalties", "## Settlement"):
+    for heading in (
+        "## Route",
+        "## Durations",
+        "## Sensor statistics",
+        "## Excursions",
+        "## Verdicts",
+        "## Penalties",
+        "## Settlement",
+    ):
         assert heading in text
     assert "| temperature |" in text  # the excursion the readings carry
     assert "buyer refund 300.00" in text
