@@ -9,7 +9,13 @@ import streamlit as st
 from frontend import context, names
 from frontend.errors import explain
 
-AVATARS = {"cfp": "📣", "propose": "📨", "accept": "✅", "decline": "❌", "inform": "ℹ️"}
+AVATARS = {
+    "cfp": ":material/campaign:",
+    "propose": ":material/mail:",
+    "accept": ":material/check_circle:",
+    "decline": ":material/cancel:",
+    "inform": ":material/info:",
+}
 
 current = context.chain()
 api = context.api()

@@ -14,6 +14,7 @@ from frontend.errors import explain
 from frontend.places import planned_route, resolve, route_points
 from offchain.sim.roads import RoadGraph
 
+LINE_COLOUR = "#1f77b4"
 ROUTE_COLOURS = [[30, 110, 200], [120, 60, 180], [0, 150, 140], [200, 120, 0]]
 
 
@@ -50,7 +51,10 @@ def map_layers(legs: list[ledger.CfpRow], readings: pd.DataFrame) -> tuple[list[
                 id=f"planned-{index}",
                 get_path="path",
                 get_color="color",
-                width_min_pixels=3,
+                # wider than the trail, which is drawn over it: where the truck kept to the plan the route
+                # shows as a blue edge, a detour shows as red away from the blue
+                width_min_pixels=9,
+                opacity=1.0,
                 pickable=True,
             )
         )
@@ -64,7 +68,8 @@ def map_layers(legs: list[ledger.CfpRow], readings: pd.DataFrame) -> tuple[list[
                 id="trail",
                 get_path="path",
                 get_color=[220, 40, 40],
-                width_min_pixels=2,
+                width_min_pixels=3,
+                opacity=1.0,
                 pickable=True,
             )
         )
@@ -102,7 +107,7 @@ def chart(metric: str, readings: pd.DataFrame, band: sensors.Band | None, window
     label, unit = sensors.METRICS[metric][:2]
     line = (
         alt.Chart(readings)
-        .mark_line()
+        .mark_line(color=LINE_COLOUR)
         .encode(x=alt.X("time:T", title="time (UTC)"), y=alt.Y(f"{metric}:Q", title=f"{label} ({unit})"))
     )
     layers: list[alt.Chart] = []

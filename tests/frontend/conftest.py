@@ -43,6 +43,7 @@ class World:
     summary: dict[str, Any]
     keystores: dict[str, Path]  # role name -> encrypted keystore (PASSWORD)
     readings: int
+    reports: Path  # delivery reports written by the dapp under test
     messages: list[str]  # ids of the transcript posted for order 1's call for proposals
     approvals: list[str]  # ids of the pending approval requests, both naming the wholesaler as approver
 
@@ -51,6 +52,7 @@ class World:
             "ASC_DAPP_MANIFESTS": str(self.manifest),
             "ASC_DAPP_RPC_URL": self.rpc_url,
             "ASC_DAPP_API_URL": self.api_url,
+            "ASC_DAPP_REPORT_DIR": str(self.reports),
             "ASC_STORAGE_BACKEND": "embedded",
             "ASC_STORAGE_DIRECTORY": str(self.evidence),
         }
@@ -97,7 +99,18 @@ def world(node: str, api_server: RunningApi, tmp_path_factory: pytest.TempPathFa
     count = post_readings(node, manifest, api_server.base_url, summary)
     messages, approvals = post_agent_traffic(api_server.base_url, summary)
     keystores = {name: _keystore(folder, name, index) for name, index in (("wholesaler", 1), ("supplier", 2))}
-    yield World(node, manifest, evidence, api_server.base_url, summary, keystores, count, messages, approvals)
+    yield World(
+        node,
+        manifest,
+        evidence,
+        api_server.base_url,
+        summary,
+        keystores,
+        count,
+        folder / "reports",
+        messages,
+        approvals,
+    )
 
 
 def post_agent_traffic(api_url: str, summary: dict[str, Any]) -> tuple[list[str], list[str]]:
