@@ -8,6 +8,7 @@ person needs to see: hash, gas used, outcome and the decoded events.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -78,6 +79,7 @@ class Chain:
         self._events: list[ChainEvent] = []
         self._scanned_to: dict[str, int] = {}
         self._timestamps: dict[int, int] = {}
+        self._lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------------- reads
     def check_network(self) -> int:
@@ -120,6 +122,11 @@ class Chain:
 
     def events(self) -> list[ChainEvent]:
         """Every event of the deployment up to the head, read incrementally (only new blocks are asked)."""
+        # One Chain serves every browser session of the process (st.cache_resource): one reader at a time.
+        with self._lock:
+            return self._read_events()
+
+    def _read_events(self) -> list[ChainEvent]:
         head = int(self.w3.eth.block_number)
         rpc = RpcClient(self.w3, retries=2, backoff_s=0.2)
         new: list[ChainEvent] = []

@@ -21,8 +21,6 @@ def _bytes32(text: str) -> bytes:
 
 chain = context.chain()
 st.title("Orders")
-history = chain.history()
-rows = ledger.cfps(history, chain)
 wallet = wallet_mod.current(st.session_state)
 
 with st.expander("Open a call for proposals", expanded=False), st.form("open_cfp"):
@@ -86,83 +84,93 @@ with st.expander("Open a call for proposals", expanded=False), st.form("open_cfp
                 chain, "Opening the call for proposals", lambda: chain.contract("Procurement").functions.openCfp(params)
             )
 
-if not rows:
-    st.info("No call for proposals on this deployment yet.")
-    st.stop()
 
-table = pd.DataFrame(
-    [
-        {
-            "call": r.cfp_id,
-            "order": r.order_id,
-            "kind": r.kind,
-            "buyer": context.short(r.buyer),
-            "status": r.status,
-            "quantity": r.quantity,
-            "max unit price": context.money(r.max_unit_price),
-            "route": f"{r.origin} → {r.destination}",
-            "sealed bids": len(r.bids),
-            "revealed": sum(b.revealed for b in r.bids),
-            "winner": context.short(r.winner or ""),
-            "total": context.money(r.award_total),
-        }
-        for r in rows
-    ]
-)
-st.dataframe(table, hide_index=True, width="stretch")
+@st.fragment(run_every=context.settings().refresh_s)
+def calls() -> None:
+    """The calls and the chosen call's bids, re-read every refresh_s: sealed bids appear, then their reveals."""
+    rows = ledger.cfps(chain.history(), chain)
+    if not rows:
+        st.info("No call for proposals on this deployment yet.")
+        context.show_outcomes()
+        return
 
-chosen = st.selectbox("Call", [r.cfp_id for r in rows], index=len(rows) - 1, key="call")
-row = next(r for r in rows if r.cfp_id == chosen)
-now = chain.now()
-if now <= row.commit_deadline:
-    phase = f"collecting sealed bids until {context.when(row.commit_deadline)}"
-elif now <= row.reveal_deadline:
-    phase = f"bids are being revealed until {context.when(row.reveal_deadline)}"
-elif now <= row.award_deadline and row.status == "open":
-    phase = f"ready to award until {context.when(row.award_deadline)}"
-else:
-    phase = row.status
-st.subheader(f"Call {row.cfp_id}: {phase}")
-st.caption(f"chain time {context.when(now)} UTC")
-st.dataframe(
-    pd.DataFrame(
+    table = pd.DataFrame(
         [
             {
-                "bidder": b.bidder,
-                "committed in block": b.committed_block,
-                "revealed": b.revealed,
-                "unit price": context.money(b.unit_price),
-                "eta": context.when(b.eta),
-                "best": b.best,
+                "call": r.cfp_id,
+                "order": r.order_id,
+                "kind": r.kind,
+                "buyer": context.short(r.buyer),
+                "status": r.status,
+                "quantity": r.quantity,
+                "max unit price": context.money(r.max_unit_price),
+                "route": f"{r.origin} → {r.destination}",
+                "sealed bids": len(r.bids),
+                "revealed": sum(b.revealed for b in r.bids),
+                "winner": context.short(r.winner or ""),
+                "total": context.money(r.award_total),
             }
-            for b in row.bids
-        ],
-        columns=["bidder", "committed in block", "revealed", "unit price", "eta", "best"],
-    ),
-    hide_index=True,
-    width="stretch",
-)
-
-best = next((b for b in row.bids if b.best), None)
-awardable = row.status == "open" and row.reveal_deadline < now <= row.award_deadline and best is not None
-if awardable and best is not None and best.unit_price is not None:
-    needed = best.unit_price * row.quantity
-    st.write(
-        f"Best revealed bid: {best.bidder} at {context.money(best.unit_price)} a unit, {context.money(needed)} in all."
+            for r in rows
+        ]
     )
-    if wallet is None or wallet.address != row.buyer:
-        st.info(f"Only the buyer {row.buyer} can award this call: unlock the buyer's keystore.")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+    chosen = st.selectbox("Call", [r.cfp_id for r in rows], index=len(rows) - 1, key="call")
+    row = next(r for r in rows if r.cfp_id == chosen)
+    now = chain.now()
+    if now <= row.commit_deadline:
+        phase = f"collecting sealed bids until {context.when(row.commit_deadline)}"
+    elif now <= row.reveal_deadline:
+        phase = f"bids are being revealed until {context.when(row.reveal_deadline)}"
+    elif now <= row.award_deadline and row.status == "open":
+        phase = f"ready to award until {context.when(row.award_deadline)}"
     else:
-        escrow = chain.contract("Escrow").address
-        if row.kind == "goods":
-            allowance = int(chain.token.functions.allowance(wallet.address, escrow).call())
-            st.write(f"The escrow may take {context.money(allowance)} of your tokens.")
-            if allowance < needed and st.button(f"Approve the escrow for {context.money(needed)}", key="approve"):
-                context.send(chain, "Approving the escrow", lambda: chain.token.functions.approve(escrow, needed))
-        if st.button("Award the best bid and fund the escrow", key="award"):
-            context.send(
-                chain,
-                f"Awarding call {row.cfp_id}",
-                lambda: chain.contract("Procurement").functions.awardBest(row.cfp_id),
-            )
-context.show_outcomes()
+        phase = row.status
+    st.subheader(f"Call {row.cfp_id}: {phase}")
+    st.caption(f"chain time {context.when(now)} UTC")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "bidder": b.bidder,
+                    "committed in block": b.committed_block,
+                    "revealed": b.revealed,
+                    "unit price": context.money(b.unit_price),
+                    "eta": context.when(b.eta),
+                    "best": b.best,
+                }
+                for b in row.bids
+            ],
+            columns=["bidder", "committed in block", "revealed", "unit price", "eta", "best"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+    best = next((b for b in row.bids if b.best), None)
+    awardable = row.status == "open" and row.reveal_deadline < now <= row.award_deadline and best is not None
+    if awardable and best is not None and best.unit_price is not None:
+        needed = best.unit_price * row.quantity
+        st.write(
+            f"Best revealed bid: {best.bidder} at {context.money(best.unit_price)} a unit, "
+            f"{context.money(needed)} in all."
+        )
+        if wallet is None or wallet.address != row.buyer:
+            st.info(f"Only the buyer {row.buyer} can award this call: unlock the buyer's keystore.")
+        else:
+            escrow = chain.contract("Escrow").address
+            if row.kind == "goods":
+                allowance = int(chain.token.functions.allowance(wallet.address, escrow).call())
+                st.write(f"The escrow may take {context.money(allowance)} of your tokens.")
+                if allowance < needed and st.button(f"Approve the escrow for {context.money(needed)}", key="approve"):
+                    context.send(chain, "Approving the escrow", lambda: chain.token.functions.approve(escrow, needed))
+            if st.button("Award the best bid and fund the escrow", key="award"):
+                context.send(
+                    chain,
+                    f"Awarding call {row.cfp_id}",
+                    lambda: chain.contract("Procurement").functions.awardBest(row.cfp_id),
+                )
+    context.show_outcomes()
+
+
+calls()
