@@ -83,3 +83,22 @@ def test_the_approver_approves_and_the_api_holds_the_signed_decision(world, monk
         world.summary["wholesaler"],
         "agreed",
     )
+
+
+def test_a_missing_manifest_is_a_sentence_on_every_page(world, monkeypatch, tmp_path) -> None:
+    missing = tmp_path / "none.json"
+    at = open_page(world, monkeypatch, "shipments", ASC_DAPP_MANIFESTS=str(missing))
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"The deployment manifest cannot be used: no deployment manifest at {missing} (run `make deploy` or "
+        "scripts/deploy.py)"
+    ]
+
+
+def test_an_unreachable_node_is_a_sentence(world, monkeypatch) -> None:
+    from tests.chain_support import free_port
+
+    url = f"http://127.0.0.1:{free_port(range(9500, 9600))}"
+    at = open_page(world, monkeypatch, "settlement", ASC_DAPP_RPC_URL=url)
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith("The chain's node does not answer")
