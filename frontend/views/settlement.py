@@ -35,7 +35,7 @@ if wallet is not None:
     credit = int(escrow.functions.credit(wallet.address).call())
     balance = int(current.token.functions.balanceOf(wallet.address).call())
     st.write(f"Your credit in escrow: **{context.money(credit)}** · your token balance: {context.money(balance)}")
-    if st.button(f"Withdraw {context.money(credit)}", key="withdraw", disabled=False):
+    if st.button(f"Withdraw {context.money(credit)}", key="withdraw"):
         context.send(current, "Withdrawing your credit", lambda: escrow.functions.withdraw())
         st.rerun()
 else:

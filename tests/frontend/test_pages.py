@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from offchain.api.client import ApiClient
+import pytest
+
+from offchain.api.client import ApiClient, ApiError
 from tests.frontend.apptest import open_page, unlock
 from tests.frontend.conftest import PASSWORD
 
@@ -102,3 +104,23 @@ def test_an_unreachable_node_is_a_sentence(world, monkeypatch) -> None:
     at = open_page(world, monkeypatch, "settlement", ASC_DAPP_RPC_URL=url)
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith("The chain's node does not answer")
+
+
+def test_the_approver_rejects_and_a_second_decision_is_refused_in_a_sentence(world, monkeypatch) -> None:
+    at = open_page(world, monkeypatch, "network")
+    unlock(at, world.keystores["wholesaler"], PASSWORD)
+    request = world.approvals[1]
+    at.button(key=f"reject-{request}").click().run()
+    assert any(e.value.startswith("You rejected cfp:31337:") for e in at.success), _texts(at)
+    # the request left the pending list, so the page offers no second decision
+    assert not [b for b in at.button if b.key == f"approve-{request}"]
+    # a second decision through the same signing path is refused by the API: shown as a sentence
+    from frontend.api import DappApi
+    from frontend.errors import explain
+    from frontend.wallet import unlock as unlock_keystore
+
+    wallet = unlock_keystore(world.keystores["wholesaler"], PASSWORD)
+    with pytest.raises(ApiError) as raised:
+        DappApi(world.api_url).decide(request, "approve", wallet)
+    assert raised.value.status == 409
+    assert explain(raised.value).startswith("The ASC API refused the request (409): ")
