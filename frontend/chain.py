@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -80,6 +79,7 @@ class Chain:
         self._scanned_to: dict[str, int] = {}
         self._timestamps: dict[int, int] = {}
         self._lock = threading.Lock()
+        self._contracts: dict[str, Contract] = {}
 
     # ---------------------------------------------------------------------------------------- reads
     def check_network(self) -> int:
@@ -90,22 +90,14 @@ class Chain:
         return chain_id
 
     def contract(self, name: str) -> Contract:
-        return self._contracts(name)
-
-    def _contracts(self, name: str) -> Contract:
-        cache = self.__dict__.setdefault("_contract_cache", {})
-        if name not in cache:
+        if name not in self._contracts:
             entry = self.manifest.contract(name)
-            cache[name] = self.w3.eth.contract(address=to_checksum_address(entry.address), abi=entry.abi)
-        return cache[name]  # type: ignore[no-any-return]
+            self._contracts[name] = self.w3.eth.contract(address=to_checksum_address(entry.address), abi=entry.abi)
+        return self._contracts[name]
 
     @cached_property
     def token(self) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(self.manifest.token), abi=ERC20_ABI)
-
-    @cached_property
-    def token_symbol(self) -> str:
-        return str(self.token.functions.symbol().call())
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
         return self.contract(contract).functions[function](*args).call()
@@ -193,7 +185,3 @@ class Chain:
             for item in abi
             if item.get("type") == "event" and not item.get("anonymous")
         }
-
-
-def first_of(events: Sequence[ChainEvent], predicate: Callable[[ChainEvent], bool]) -> ChainEvent | None:
-    return next((e for e in events if predicate(e)), None)

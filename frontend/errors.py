@@ -7,6 +7,7 @@ own sentence; any other custom error is spelled out from its name and arguments.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -57,8 +58,6 @@ def _money(value: int) -> str:
 
 
 def _when(value: int) -> str:
-    import datetime as dt
-
     return dt.datetime.fromtimestamp(int(value), dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -1,6 +1,6 @@
 """Views of the chain's history for the pages: calls for proposals and their bids, custody chains, escrow
 orders with their penalties, registered participants. Built from events (offchain.audit.history) plus the few
-contract reads that events do not carry (current statuses, credits)."""
+contract reads that events do not carry (credits, read by the pages)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from frontend.chain import Chain
 from frontend.places import label
 from offchain.audit.events import ChainEvent
 from offchain.audit.history import History, struct_field
 
 ROLES = {1: "supplier", 2: "wholesaler", 4: "retailer", 8: "logistics", 16: "carrier"}
-CFP_STATUS = ("none", "open", "awarded", "cancelled", "expired")
-ORDER_STATUS = ("none", "active", "settled", "cancelled")
 VERDICT_KIND = {1: "temperature", 2: "humidity", 3: "shock", 4: "route deviation", 5: "delay"}
 VERDICT_ACTION = {1: "penalty", 2: "hold", 3: "reroute"}
 NO_LEG = 255
@@ -54,10 +51,6 @@ class CfpRow:
     winner: str | None = None
     award_total: int | None = None
 
-    @property
-    def phase(self) -> str:
-        return self.status
-
 
 def _params(event: ChainEvent) -> Any:
     return event.args["params"]
@@ -77,8 +70,8 @@ def sla_dict(value: Any) -> dict[str, int]:
     return {name: int(struct_field(value, name, i)) for i, name in enumerate(SLA_FIELDS)}
 
 
-def cfps(history: History, chain: Chain) -> list[CfpRow]:
-    procurement = chain.contract("Procurement")
+def cfps(history: History) -> list[CfpRow]:
+    """Every call for proposals with its bids; the status follows from the award/cancel/expire events."""
     rows: dict[int, CfpRow] = {}
     for event in history.named("Procurement", "CfpOpened"):
         params = _params(event)
@@ -89,7 +82,7 @@ def cfps(history: History, chain: Chain) -> list[CfpRow]:
             order_id=cfp_id if kind == 0 else int(event.args["parentOrderId"]),
             kind="goods" if kind == 0 else "delivery",
             buyer=str(event.args["buyer"]),
-            status=CFP_STATUS[int(procurement.functions.cfp(cfp_id).call()[2])],
+            status="open",
             quantity=int(struct_field(params, "quantity", 3)),
             max_unit_price=int(struct_field(params, "maxUnitPrice", 4)),
             origin=label(bytes(struct_field(params, "origin", 7))),
@@ -116,7 +109,12 @@ def cfps(history: History, chain: Chain) -> list[CfpRow]:
     for event in history.named("Procurement", "CfpAwarded"):
         row = rows.get(int(event.args["cfpId"]))
         if row is not None:
+            row.status = "awarded"
             row.winner, row.award_total = str(event.args["winner"]), int(event.args["total"])
+    for name, status in (("CfpCancelled", "cancelled"), ("CfpExpired", "expired")):
+        for event in history.named("Procurement", name):
+            if (row := rows.get(int(event.args["cfpId"]))) is not None:
+                row.status = status
     return [rows[k] for k in sorted(rows)]
 
 
@@ -231,13 +229,12 @@ class EscrowOrder:
     charges: list[tuple[str, int, int]]  # party, claimed, charged
 
 
-def escrow_orders(history: History, chain: Chain) -> list[EscrowOrder]:
-    escrow = chain.contract("Escrow")
+def escrow_orders(history: History) -> list[EscrowOrder]:
+    """Every funded order; the status follows from the settle/cancel events."""
     by_verdict = {v.verdict_id: v for v in verdicts(history)}
     out = []
     for event in history.named("Escrow", "OrderOpened"):
         order_id = int(event.args["orderId"])
-        state = escrow.functions.order(order_id).call()
         legs = [(str(e.args["carrier"]), int(e.args["freight"])) for e in history.orders[order_id].of("LegAdded")]
         claims = []
         for applied in history.orders[order_id].of("PenaltyApplied"):
@@ -259,6 +256,8 @@ def escrow_orders(history: History, chain: Chain) -> list[EscrowOrder]:
         if settled_events:
             a = settled_events[-1].args
             settled = {k: int(a[k]) for k in ("sellerPayout", "carriersPayout", "buyerRefund", "deliveredAt")}
+        cancelled = bool(history.orders[order_id].of("OrderCancelled"))
+        status = "settled" if settled else "cancelled" if cancelled else "active"
         charges = [
             (str(e.args["liable"]), int(e.args["claimed"]), int(e.args["charged"]))
             for e in history.orders[order_id].of("PenaltySettled")
@@ -266,7 +265,7 @@ def escrow_orders(history: History, chain: Chain) -> list[EscrowOrder]:
         out.append(
             EscrowOrder(
                 order_id=order_id,
-                status=ORDER_STATUS[int(state[0])],
+                status=status,
                 buyer=str(event.args["buyer"]),
                 seller=str(event.args["seller"]),
                 amount=int(event.args["amount"]),

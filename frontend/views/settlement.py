@@ -23,7 +23,7 @@ st.title("Settlement")
 history = current.history()
 directory = names.directory(history)
 escrow = current.contract("Escrow")
-orders = ledger.escrow_orders(history, current)
+orders = ledger.escrow_orders(history)
 
 c1, c2, c3 = st.columns(3)
 c1.metric("Held by the escrow", context.money(int(current.token.functions.balanceOf(escrow.address).call())))

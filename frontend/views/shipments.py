@@ -162,7 +162,7 @@ def live(twin_id: int) -> None:
     history = current.history()
     minted = history.twins[twin_id].origin
     order_id = int(minted.args.get("orderId", 0)) if minted is not None and minted.name == "TwinMinted" else 0
-    legs = [r for r in ledger.cfps(history, current) if r.order_id == order_id and r.kind == "delivery"]
+    legs = [r for r in ledger.cfps(history) if r.order_id == order_id and r.kind == "delivery"]
     sla = ledger.sla_dict(current.call("Procurement", "slaTerms", order_id)) if order_id else None
     verdicts = [v for v in ledger.verdicts(history, order_id) if v.twin_id == twin_id]
     custody = ledger.custody_chain(history, twin_id)
@@ -232,7 +232,7 @@ def live(twin_id: int) -> None:
         width="stretch",
         key="custody",
     )
-    order = next((o for o in ledger.escrow_orders(history, current) if o.order_id == order_id), None)
+    order = next((o for o in ledger.escrow_orders(history) if o.order_id == order_id), None)
     if order is not None and order.settled and sla is not None:
         delivery_report_links(current, order, twin_id, custody, legs, verdicts, readings, sla)
     elif order is not None:
