@@ -26,5 +26,5 @@ pages = [
     st.Page(VIEWS / "network.py", title="Network", icon=":material/hub:"),
 ]
 navigation = st.navigation(pages)
-context.sidebar()
-navigation.run()
+context.guarded(context.sidebar)()
+context.guarded(navigation.run)()

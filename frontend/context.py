@@ -1,12 +1,17 @@
 """Session plumbing shared by the pages: settings, the picked deployment, the wallet, the API, and writes
-that always show their transaction (or a plain sentence when they fail)."""
+that always show their transaction (or a plain sentence when they fail).
+
+Pages catch `Exception` at their edges on purpose: whatever fails reaches the person as one sentence
+(`errors.explain`) and the log keeps the type; nothing is swallowed silently."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec
 
 import streamlit as st
 from web3.contract.contract import ContractFunction
@@ -14,12 +19,13 @@ from web3.contract.contract import ContractFunction
 from frontend import wallet as wallet_mod
 from frontend.api import DappApi
 from frontend.chain import Chain, TxOutcome
-from frontend.errors import explain
+from frontend.errors import ErrorDecoder, explain
 from frontend.settings import DappSettings
 from offchain.manifest import DeploymentManifest, ManifestError, load_manifest
 
 log = logging.getLogger("asc.dapp")
 
+P = ParamSpec("P")
 NETWORK_KEY = "asc_network"
 OUTCOMES_KEY = "asc_outcomes"
 
@@ -111,6 +117,31 @@ def wallet_panel() -> None:
                 # The password has done its job: it is not kept in the session.
                 st.session_state.pop("keystore_password", None)
             st.rerun()
+
+
+def guarded(render: Callable[P, None]) -> Callable[P, None]:
+    """Runs a page (or a live fragment of one) so that anything unforeseen reaches the person as a sentence and
+    the operator's log with its traceback. Streamlit's own stop/rerun signals are BaseExceptions: they pass."""
+
+    @functools.wraps(render)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            render(*args, **kwargs)
+        except Exception as exc:
+            log.exception("%s failed", getattr(render, "__name__", "page"))
+            st.error(explain(exc, _current_errors()))
+
+    return run
+
+
+def _current_errors() -> ErrorDecoder | None:
+    """The decoder of the picked deployment, to name a revert's custom error; None when there is none."""
+    try:
+        known = manifests()
+    except Exception:  # settings unusable: the page's own error is what gets shown
+        return None
+    _, manifest, _ = known.get(st.session_state.get(NETWORK_KEY) or "", next(iter(known.values())))
+    return ErrorDecoder.from_manifest(manifest) if manifest is not None else None
 
 
 def send(current: Chain, what: str, build: Callable[[], ContractFunction]) -> TxOutcome | None:

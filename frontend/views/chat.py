@@ -27,6 +27,7 @@ directory = names.directory(current.history())
 
 
 @st.fragment(run_every=context.settings().refresh_s)
+@context.guarded
 def transcript() -> None:
     try:
         messages = client.messages()

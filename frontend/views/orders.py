@@ -86,6 +86,7 @@ with st.expander("Open a call for proposals", expanded=False), st.form("open_cfp
 
 
 @st.fragment(run_every=context.settings().refresh_s)
+@context.guarded
 def calls() -> None:
     """The calls and the chosen call's bids, re-read every refresh_s: sealed bids appear, then their reveals."""
     rows = ledger.cfps(chain.history())

@@ -158,6 +158,7 @@ twin_id = st.selectbox("Shipment (custody twin)", twins, index=0, key="twin")
 
 
 @st.fragment(run_every=context.settings().refresh_s)
+@context.guarded
 def live(twin_id: int) -> None:
     history = current.history()
     minted = history.twins[twin_id].origin
