@@ -23,7 +23,7 @@ NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
 .PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo audit api openapi \
-        bench-gas bench-detect bench-api bench-oracle evaluate ipfs-node clean dapp
+        bench-gas bench-detect bench-api bench-oracle evaluate ipfs-node clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -118,6 +118,7 @@ api: setup  ## the device-ingestion API (needs ASC_API_ADMIN_TOKEN and ASC_API_O
 
 # The dapp reads the manifest's rpc_hint unless ASC_DAPP_RPC_URL says otherwise; the API and the keystore are
 # optional settings (ASC_DAPP_API_URL, ASC_DAPP_KEYSTORE): frontend/settings.py.
+.PHONY: dapp
 dapp: setup  ## the Streamlit dapp on 127.0.0.1:8501 (ASC_DAPP_PORT) against the local chain's manifest
 	ASC_DAPP_MANIFESTS=$${ASC_DAPP_MANIFESTS:-$(STATE_DIR)/deployments/asc-local.json} \
 	  streamlit run frontend/app.py --server.headless true --server.address 127.0.0.1 \
