@@ -4,7 +4,7 @@ contract reads that events do not carry (credits, read by the pages)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,3 +327,32 @@ def _addresses(values: Iterable[Any]) -> Iterable[str]:
     for value in values:
         if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
             yield value
+
+
+@dataclass
+class Shipment:
+    """Everything the chain says about one custody twin and the order it was minted for."""
+
+    twin_id: int
+    order_id: int  # 0 when the twin was not minted for an order (a split or merge)
+    legs: list[CfpRow]
+    sla: dict[str, int] | None
+    verdicts: list[VerdictRow]
+    custody: list[CustodyRow]
+    order: EscrowOrder | None
+
+
+def shipment(history: History, read_sla: Callable[[int], Any], twin_id: int) -> Shipment:
+    """`read_sla(order_id)` returns the order's on-chain `SlaTerms` (Procurement.slaTerms)."""
+    twin = history.twins.get(twin_id)
+    origin = twin.origin if twin is not None else None
+    order_id = int(origin.args["orderId"]) if origin is not None and origin.name == "TwinMinted" else 0
+    return Shipment(
+        twin_id=twin_id,
+        order_id=order_id,
+        legs=[r for r in cfps(history) if r.order_id == order_id and r.kind == "delivery"],
+        sla=sla_dict(read_sla(order_id)) if order_id else None,
+        verdicts=[v for v in verdicts(history, order_id) if v.twin_id == twin_id] if order_id else [],
+        custody=custody_chain(history, twin_id),
+        order=next((o for o in escrow_orders(history) if o.order_id == order_id), None),
+    )

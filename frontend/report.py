@@ -3,15 +3,23 @@ excursions, verdicts, penalties and settlement, as Markdown and HTML (one docume
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import html
 import logging
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from frontend import ledger, sensors
+from frontend.api import DappApi
+from frontend.chain import Chain
+from frontend.errors import explain
+from frontend.settings import DappSettings
+from offchain.manifest import load_manifest
 from offchain.storage.cid import bytes32_to_cid, cid_to_text
 
 log = logging.getLogger(__name__)
@@ -184,6 +192,14 @@ def build(
     return DeliveryReport(title, [route, durations, stats, excursion, verdict_section, penalties, settlement])
 
 
+def write_for(network: str, view: ledger.Shipment, readings: pd.DataFrame, folder: Path) -> tuple[Path, Path] | None:
+    """Writes the report of a delivered, settled shipment; None (nothing written) before that."""
+    if view.order is None or view.order.settled is None or view.sla is None:
+        return None
+    built = build(network, view.order, view.twin_id, view.custody, view.legs, view.verdicts, readings, view.sla)
+    return write(built, folder, f"{network}-order-{view.order.order_id}")
+
+
 def write(report: DeliveryReport, folder: Path, stem: str) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     md, page = folder / f"{stem}.md", folder / f"{stem}.html"
@@ -191,3 +207,40 @@ def write(report: DeliveryReport, folder: Path, stem: str) -> tuple[Path, Path]:
     page.write_text(report.html(), encoding="utf-8")
     log.info("delivery report written to %s", md)
     return md, page
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """python -m frontend.report --twin ID [--out DIR]: the delivery report without the UI (settings: ASC_DAPP_*).
+
+    Exit 0 written, 1 not delivered and settled yet, 2 bad input (manifest, node, API, unknown shipment)."""
+    parser = argparse.ArgumentParser(prog="python -m frontend.report", description=main.__doc__)
+    parser.add_argument("--twin", type=int, required=True, help="the shipment's custody twin id")
+    parser.add_argument("--out", type=Path, help="folder for the report (default: ASC_DAPP_REPORT_DIR)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        settings = DappSettings()
+        manifest = load_manifest(settings.manifests[0])
+        chain = Chain(manifest, settings.rpc_url, log_chunk_blocks=settings.log_chunk_blocks)
+        chain.check_network()
+        history = chain.history()
+        if args.twin not in history.twins:
+            print(f"report: no shipment (custody twin) {args.twin} on {manifest.network}", file=sys.stderr)  # noqa: T201
+            return 2
+        view = ledger.shipment(history, lambda order: chain.call("Procurement", "slaTerms", order), args.twin)
+        readings = (
+            sensors.frame(DappApi(settings.api_url).readings(str(args.twin))) if settings.api_url else sensors.frame([])
+        )
+        written = write_for(manifest.network, view, readings, args.out or settings.report_dir)
+    except Exception as exc:  # the CLI's whole job: one sentence, not a traceback
+        print(f"report: {explain(exc)}", file=sys.stderr)  # noqa: T201
+        return 2
+    if written is None:
+        print(f"report: shipment {args.twin} is not delivered and settled yet", file=sys.stderr)  # noqa: T201
+        return 1
+    print(f"{written[0]}\n{written[1]}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

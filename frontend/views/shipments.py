@@ -122,19 +122,12 @@ def chart(metric: str, readings: pd.DataFrame, band: sensors.Band | None, window
     return alt.LayerChart(layer=[*layers, line]).properties(height=220, title=label)
 
 
-def delivery_report_links(
-    current: Chain,
-    order: ledger.EscrowOrder,
-    twin_id: int,
-    custody: list[ledger.CustodyRow],
-    legs: list[ledger.CfpRow],
-    verdicts: list[ledger.VerdictRow],
-    readings: pd.DataFrame,
-    sla: dict[str, int],
-) -> None:
-    built = report.build(current.manifest.network, order, twin_id, custody, legs, verdicts, readings, sla)
-    stem = f"{current.manifest.network}-order-{order.order_id}"
-    md, page = report.write(built, context.settings().report_dir, stem)
+def delivery_report_links(current: Chain, view: ledger.Shipment, readings: pd.DataFrame) -> None:
+    written = report.write_for(current.manifest.network, view, readings, context.settings().report_dir)
+    if written is None:
+        st.caption("The delivery report is written once the order is delivered and settled.")
+        return
+    md, page = written
     st.subheader("Delivery report")
     st.caption(f"Written to {md} and {page}")
     c1, c2 = st.columns(2)
@@ -160,13 +153,8 @@ twin_id = st.selectbox("Shipment (custody twin)", twins, index=0, key="twin")
 @st.fragment(run_every=context.settings().refresh_s)
 @context.guarded
 def live(twin_id: int) -> None:
-    history = current.history()
-    minted = history.twins[twin_id].origin
-    order_id = int(minted.args.get("orderId", 0)) if minted is not None and minted.name == "TwinMinted" else 0
-    legs = [r for r in ledger.cfps(history) if r.order_id == order_id and r.kind == "delivery"]
-    sla = ledger.sla_dict(current.call("Procurement", "slaTerms", order_id)) if order_id else None
-    verdicts = [v for v in ledger.verdicts(history, order_id) if v.twin_id == twin_id]
-    custody = ledger.custody_chain(history, twin_id)
+    view = ledger.shipment(current.history(), lambda order: current.call("Procurement", "slaTerms", order), twin_id)
+    order_id, legs, sla, verdicts, custody = view.order_id, view.legs, view.sla, view.verdicts, view.custody
     readings = pd.DataFrame()
     if api is not None:
         try:
@@ -233,11 +221,7 @@ def live(twin_id: int) -> None:
         width="stretch",
         key="custody",
     )
-    order = next((o for o in ledger.escrow_orders(history) if o.order_id == order_id), None)
-    if order is not None and order.settled and sla is not None:
-        delivery_report_links(current, order, twin_id, custody, legs, verdicts, readings, sla)
-    elif order is not None:
-        st.caption("The delivery report is written once the order is delivered and settled.")
+    delivery_report_links(current, view, readings)
 
 
 live(twin_id)

@@ -1,7 +1,7 @@
 """Test driver: deploy the suite on a brownie network, register the partners, play the scripted shipment of
 scripts/lifecycle.py (its evidence object stored in an EmbeddedStore), then leave two more calls for
-proposals for the Orders page: one whose bids are revealed and which waits for its award, and one still
-collecting sealed commitments.
+proposals: one awarded and funded but not delivered, one whose bids are revealed and which waits for its
+award, and one still collecting sealed commitments.
 
     python -m tests.frontend.scenario NETWORK MANIFEST EVIDENCE_DIR     (prints a JSON summary last)
 """
@@ -43,6 +43,12 @@ def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str
         result = lifecycle.run_lifecycle(
             suite, deployer, actors, oracles, progress=lambda _: None, store=EmbeddedStore(evidence_dir)
         )
+        suite.token.mint(actors.wholesaler, 2 * 20 * 60 * lifecycle.UNIT, {"from": deployer})  # two more orders
+        funded = _call(suite, deployer, actors, lifecycle, reveal=True)
+        suite.token.approve(suite.escrow, 20 * 49 * lifecycle.UNIT, {"from": actors.wholesaler})
+        funded_twin = int(
+            suite.procurement.awardBest(funded, {"from": actors.wholesaler}).events["TwinMinted"]["twinId"]
+        )
         awaiting = _call(suite, deployer, actors, lifecycle, reveal=True)
         collecting = _call(suite, deployer, actors, lifecycle, reveal=False)
         # The lifecycle left an allowance over; the award test starts from none, as a new buyer would.
@@ -51,6 +57,8 @@ def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str
         "order_id": result.order_id,
         "twin_id": result.twin_id,
         "verdict_id": "0x" + result.verdict_id.hex(),
+        "funded_cfp": funded,
+        "funded_twin": funded_twin,
         "awaiting_award_cfp": awaiting,
         "collecting_cfp": collecting,
         "wholesaler": actors.wholesaler.address,

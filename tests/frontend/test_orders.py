@@ -15,7 +15,7 @@ def _texts(at) -> str:
 def test_lists_every_call_for_proposals(world, monkeypatch) -> None:
     at = open_page(world, monkeypatch, "orders")
     table = at.dataframe[0].value
-    assert sorted(table["call"]) == [1, 2, 3, 4, 5]
+    assert sorted(table["call"]) == [1, 2, 3, 4, 5, 6]
     assert not at.exception
 
 
