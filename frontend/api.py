@@ -14,7 +14,7 @@ from frontend.wallet import Wallet
 from offchain.api.agent_schemas import ApprovalPublic, DecisionIn, MessagePublic
 from offchain.api.agent_signing import canonical_bytes
 from offchain.api.client import ApiClient
-from offchain.api.schemas import ReadingPublic, VerdictPublic
+from offchain.api.schemas import PositionPublic, ReadingPublic, VerdictPublic
 
 
 class DappApi:
@@ -30,6 +30,10 @@ class DappApi:
     # sensors
     def readings(self, shipment_id: str, from_ms: int | None = None, to_ms: int | None = None) -> list[ReadingPublic]:
         return list(self._client.readings(shipment_id, from_ms=from_ms, to_ms=to_ms, page_size=1000))
+
+    def positions(self) -> list[PositionPublic]:
+        """The latest position of every shipment the API has readings for."""
+        return self._client.positions()
 
     def verdicts(self, shipment_id: str | None = None) -> list[VerdictPublic]:
         return self._client.verdicts(shipment_id, limit=1000)

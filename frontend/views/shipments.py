@@ -12,6 +12,7 @@ from frontend import context, ledger, report, sensors
 from frontend.chain import Chain
 from frontend.errors import explain
 from frontend.places import planned_route, resolve, route_points
+from offchain.api.schemas import PositionPublic
 from offchain.sim.roads import RoadGraph
 
 LINE_COLOUR = "#1f77b4"
@@ -23,7 +24,10 @@ def road_graph() -> RoadGraph:
     return RoadGraph.load()
 
 
-def map_layers(legs: list[ledger.CfpRow], readings: pd.DataFrame) -> tuple[list[pdk.Layer], list[tuple[float, float]]]:
+def map_layers(
+    legs: list[ledger.CfpRow], readings: pd.DataFrame, others: list[PositionPublic]
+) -> tuple[list[pdk.Layer], list[tuple[float, float]]]:
+    """Layers of the chosen shipment (planned legs, trail, vehicle, places) and the other vehicles (grey)."""
     graph = road_graph()
     layers: list[pdk.Layer] = []
     points: list[tuple[float, float]] = []
@@ -85,6 +89,21 @@ def map_layers(legs: list[ledger.CfpRow], readings: pd.DataFrame) -> tuple[list[
                 get_position="position",
                 get_fill_color=[220, 40, 40],
                 radius_min_pixels=8,
+                pickable=True,
+            )
+        )
+    if others:
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                data=[
+                    {"name": f"shipment {p.shipment_id} ({p.device_id})", "position": [p.lon_e7 / 1e7, p.lat_e7 / 1e7]}
+                    for p in others
+                ],
+                id="other-vehicles",
+                get_position="position",
+                get_fill_color=[140, 140, 140],
+                radius_min_pixels=6,
                 pickable=True,
             )
         )
@@ -166,7 +185,13 @@ def live(twin_id: int) -> None:
         f"{context.when(current.now())} UTC · refreshed every {context.settings().refresh_s:g} s"
     )
 
-    layers, points = map_layers(legs, readings)
+    others: list[PositionPublic] = []
+    if api is not None:
+        try:
+            others = [p for p in api.positions() if p.shipment_id != str(twin_id)]
+        except Exception as exc:
+            st.warning(explain(exc))
+    layers, points = map_layers(legs, readings, others)
     if points:
         lon = sum(p[0] for p in points) / len(points)
         lat = sum(p[1] for p in points) / len(points)

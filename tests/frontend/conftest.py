@@ -192,9 +192,15 @@ def post_readings(rpc_url: str, manifest_path: Path, api_url: str, summary: dict
                     "lon_e7": round(lon * 1e7),
                 }
             )
-    device = Account.create()
+    device, waiting = Account.create(), Account.create()
+    farm = graph.node("supplier_ely")
     with ApiClient(api_url, admin_token=ADMIN_TOKEN) as api:
         api.register_device("logger-dapp-1", device.address, [str(twin)])
         for seq, first in enumerate(range(0, len(readings), 200), start=1):
             api.post_readings("logger-dapp-1", str(twin), seq, readings[first : first + 200], device.key)
+        # the funded order's goods wait at the farm: another vehicle on the map
+        funded = str(summary["funded_twin"])
+        api.register_device("logger-dapp-2", waiting.address, [funded])
+        at_farm = {**readings[-1], "lat_e7": round(farm.lat * 1e7), "lon_e7": round(farm.lon * 1e7)}
+        api.post_readings("logger-dapp-2", funded, 1, [at_farm], waiting.key)
     return len(readings)

@@ -54,6 +54,12 @@ def test_audit_of_the_delivered_shipment_passes(world, monkeypatch) -> None:
     assert len(at.expander) == 6
 
 
+def test_audit_of_every_shipment_passes(world, monkeypatch) -> None:
+    at = open_page(world, monkeypatch, "audit")
+    at.button(key="verify").click().run()
+    assert at.success and at.success[0].value.startswith("PASS:") and "every order" in at.success[0].value, _texts(at)
+
+
 def test_network_lists_every_registered_participant(world, monkeypatch) -> None:
     at = open_page(world, monkeypatch, "network")
     table = at.dataframe[0].value

@@ -15,8 +15,10 @@ def test_map_draws_the_planned_route_the_trail_and_the_vehicle(world, monkeypatc
     at = open_page(world, monkeypatch, "shipments")
     assert not at.exception
     layers = {layer["id"]: layer for layer in _deck(at)["layers"]}
-    assert {"planned-0", "planned-1", "trail", "vehicles", "places"} <= set(layers)
+    assert {"planned-0", "planned-1", "trail", "vehicles", "places", "other-vehicles"} <= set(layers)
     assert len(layers["trail"]["data"][0]["path"]) == world.readings
+    others = layers["other-vehicles"]["data"]
+    assert [o["name"] for o in others] == [f"shipment {world.summary['funded_twin']} (logger-dapp-2)"]
 
 
 def test_charts_show_each_metric_with_its_sla_band_and_the_verdict_window(world, monkeypatch) -> None:
