@@ -226,8 +226,13 @@ def test_agent_chat_shows_the_transcript(browser, dapp, world) -> None:
     _save(browser, "chat")
 
 
-@pytest.mark.parametrize("page", ["orders", "settlement", "network"])
-def test_other_pages_render_without_error(browser, dapp, page) -> None:
-    _open(browser, f"{dapp}/{page}", '[data-testid="stDataFrame"]')
+@pytest.mark.parametrize(
+    ("page", "path", "title"),
+    [("orders", "", "Orders"), ("settlement", "settlement", "Settlement"), ("network", "network", "Network")],
+)
+def test_other_pages_render_without_error(browser, dapp, page, path, title) -> None:
+    _open(browser, f"{dapp}/{path}", '[data-testid="stDataFrame"]')
+    _eventually(browser, lambda: title in browser.find_element(By.TAG_NAME, "h1").text, f"no {title} heading")
     _save(browser, page)
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+    assert "Page not found" not in _body(browser)
