@@ -120,6 +120,10 @@ class Chain:
 
     def _read_events(self) -> list[ChainEvent]:
         head = int(self.w3.eth.block_number)
+        if self._scanned_to and head < max(self._scanned_to.values()):
+            # The node is behind what was read: a local chain was reset. Read its history afresh.
+            log.warning("the chain's head %d is behind the events already read: reading them again", head)
+            self._events, self._scanned_to = [], {}
         rpc = RpcClient(self.w3, retries=2, backoff_s=0.2)
         new: list[ChainEvent] = []
         for name, entry in self.manifest.contracts.items():

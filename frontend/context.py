@@ -36,7 +36,8 @@ def settings() -> DappSettings:
 
 
 @st.cache_resource
-def _chain(manifest_path: str, rpc_url: str | None, chunk: int) -> Chain:
+def _chain(manifest_path: str, manifest_mtime_ns: int, rpc_url: str | None, chunk: int) -> Chain:
+    """One Chain per manifest version: a redeployment (new manifest file) gets a fresh one."""
     return Chain(load_manifest(manifest_path), rpc_url, log_chunk_blocks=chunk)
 
 
@@ -68,7 +69,7 @@ def chain() -> Chain:
         st.error(error)
         st.stop()
     try:
-        current = _chain(str(path), settings().rpc_url, settings().log_chunk_blocks)
+        current = _chain(str(path), path.stat().st_mtime_ns, settings().rpc_url, settings().log_chunk_blocks)
         current.check_network()
     except Exception as exc:
         st.error(explain(exc))
