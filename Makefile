@@ -69,7 +69,7 @@ test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
 
 lint: setup  ## ruff over the Python tree
-	ruff check oracles offchain scripts bench tests
+	ruff check oracles offchain frontend scripts bench tests
 
 slither: setup $(SLITHER_STAMP)  ## static analysis; fails on any high/medium finding not explained in .ci/slither-triage.json
 	$(SLITHER_VENV)/bin/python .ci/slither_check.py
