@@ -69,7 +69,7 @@ test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
 
 lint: setup  ## ruff over the Python tree
-	ruff check oracles offchain scripts bench tests
+	ruff check oracles offchain frontend scripts bench tests
 
 slither: setup $(SLITHER_STAMP)  ## static analysis; fails on any high/medium finding not explained in .ci/slither-triage.json
 	$(SLITHER_VENV)/bin/python .ci/slither_check.py
@@ -121,6 +121,14 @@ evaluate: setup  ## NAB-style evaluation of the detector on ../shared/data/anoma
 # ---------------------------------------------------------------------------------------------- services
 api: setup  ## the device-ingestion API (needs ASC_API_ADMIN_TOKEN and ASC_API_ORACLE_TOKEN)
 	python -m offchain.api
+
+# The dapp reads the manifest's rpc_hint unless ASC_DAPP_RPC_URL says otherwise; the API and the keystore are
+# optional settings (ASC_DAPP_API_URL, ASC_DAPP_KEYSTORE): frontend/settings.py.
+.PHONY: dapp
+dapp: setup  ## the Streamlit dapp on 127.0.0.1:8501 (ASC_DAPP_PORT) against the local chain's manifest
+	ASC_DAPP_MANIFESTS=$${ASC_DAPP_MANIFESTS:-$(STATE_DIR)/deployments/asc-local.json} \
+	  streamlit run frontend/app.py --server.headless true --server.address 127.0.0.1 \
+	  --server.port $${ASC_DAPP_PORT:-8501} --browser.gatherUsageStats false --client.toolbarMode viewer
 
 openapi: setup  ## regenerate interfaces/openapi/_openapi.json from the API
 	python -m offchain.api.export_openapi

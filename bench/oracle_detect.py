@@ -5,7 +5,12 @@
 * Throughput: a synthetic reefer shipment (route of 40 vertices, temperature/humidity with a slow
   compressor failure, shocks, a detour) scored in device-sized batches on one core, for each path an
   oracle node can run; plus the one-reading-at-a-time path.
-* Quality: ``oracles.evaluate`` on DIR/nab and DIR/skab (NAB score, event P/R/F1, delay, row F1).
+* Quality: ``oracles.evaluate`` on DIR/nab and DIR/skab (NAB score, event P/R/F1, delay, row F1) for the
+  window-novelty detector (the fixed configuration in ``DetectSettings``) and the robust baselines.
+* Honesty: leave-one-file-out on DIR/nab (novelty hyperparameters picked on five files by NAB standard
+  score, the sixth scored with them; the mean and pooled held-out scores are the honest figures), and an
+  unseen check on seeded synthetic series with anomaly kinds the dev files lack (plus anomaly-free series:
+  false alarms per 10,000 rows).
 
 Prints a summary and writes bench/results/detect.json and bench/results/nab_scores.json (per-file rows).
 """
@@ -19,9 +24,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import platform  # noqa: E402
+import statistics  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -32,12 +41,21 @@ import sklearn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oracles.detect.baseline import RelationBaseline, RobustBaseline, SmoothedBaseline  # noqa: E402
+from oracles.detect.baseline import (  # noqa: E402
+    FloatArray,
+    RelationBaseline,
+    RobustBaseline,
+    SmoothedBaseline,
+    gate_alerts,
+)
 from oracles.detect.ensemble import ShipmentMonitor  # noqa: E402
 from oracles.detect.learned import WindowIsolationForest  # noqa: E402
+from oracles.detect.novelty import NoveltyStream, WindowNovelty  # noqa: E402
 from oracles.detect.sla import SlaMonitor, SlaTerms  # noqa: E402
+from oracles.detect.synthetic import KINDS, NORMAL, labelled_series, write_nab_folder  # noqa: E402
 from oracles.detect.types import Reading  # noqa: E402
-from oracles.evaluate import evaluate  # noqa: E402
+from oracles.evaluate import LabelledFile, evaluate, load_file, load_windows  # noqa: E402
+from oracles.nab_scoring import PROFILES, FileScore, normalised_total, probationary_length, score_file  # noqa: E402
 from oracles.settings import DetectSettings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -57,6 +75,13 @@ PUBLISHED_NAB_STANDARD = {
     "Windowed Gaussian": 15.7,
 }
 PUBLISHED_SKAB_F1 = {"Conv-AE": 0.78, "MSET": 0.78, "T2+Q": 0.76, "Isolation Forest": 0.29}
+
+# Leave-one-out grid for the novelty detector: small on purpose (32 configurations), each value a
+# plausible a-priori choice, so picking on five files cannot memorise the sixth.
+LOO_WINDOWS: tuple[tuple[int, ...], ...] = ((16,), (16, 32), (16, 32, 64), (8, 16, 32, 64))
+LOO_THRESHOLDS = (3.5, 4.0, 4.5, 5.0)
+LOO_REFRACTORY = (200, 500)
+SYNTHETIC_SEEDS = range(1, 5)
 
 
 def synthetic_shipment(n: int, seed: int = 11) -> tuple[SlaTerms, list[Reading]]:
@@ -185,7 +210,20 @@ def throughput(n: int, settings: DetectSettings) -> dict[str, Any]:
             m.score_batch([reading])
 
     out["oracle_path_one_reading_per_call"] = per_core_rate(one_at_a_time, len(single))
+    # The novelty search is far costlier per row than the node's path: timed on a shorter stream.
+    novelty_rows = min(n, 20_000)
+
+    def novelty_two_signals() -> None:
+        stream = NoveltyStream(("temp_c", "humidity_pct"), settings)
+        rows = np.column_stack([temp[:novelty_rows], hum[:novelty_rows]])
+        for i in range(0, novelty_rows, DEVICE_BATCH):
+            stream.score_batch(rows[i : i + DEVICE_BATCH])
+
+    out["window_novelty_two_signals"] = per_core_rate(novelty_two_signals, novelty_rows)
     return out
+
+
+DETECTOR_RUNS = (("novelty", False), ("baseline", False), ("baseline", True))
 
 
 def quality(data: Path, settings: DetectSettings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -196,13 +234,140 @@ def quality(data: Path, settings: DetectSettings) -> tuple[dict[str, Any], list[
         if not (folder / "combined_windows.json").is_file():
             sys.stderr.write(f"skipping {folder}: no combined_windows.json\n")
             continue
-        for use_forest in (False, True):
-            label = f"{source}/{'baseline+iforest' if use_forest else 'baseline'}"
-            started = time.perf_counter()
-            report = evaluate(folder, settings, use_isolation_forest=use_forest, progress=False)
-            summary[label] = {**report["total"], "seconds": time.perf_counter() - started}
+        for detector, use_forest in DETECTOR_RUNS:
+            label = f"{source}/{detector}{'+iforest' if use_forest else ''}"
+            started = time.process_time()
+            report = evaluate(
+                folder, settings, use_isolation_forest=use_forest, detector=detector, progress=False
+            )
+            cpu = time.process_time() - started
+            summary[label] = {**report["total"], "cpu_s": cpu, "rows_per_cpu_s": report["total"]["rows"] / cpu}
             rows.extend({"source": source, "detector": report["detector"], **f} for f in report["files"])
     return summary, rows
+
+
+def novelty_statistics(file: LabelledFile, settings: DetectSettings, window: int) -> FloatArray:
+    """Statistic per row and column of one window length (threshold and refractory do not change it)."""
+    columns = []
+    for k, column in enumerate(file.columns):
+        detector = WindowNovelty(column, settings, window)
+        columns.append(detector.score_batch(file.values[:, k]).statistic)
+    return np.column_stack(columns)
+
+
+def gated_detections(
+    stats: dict[int, FloatArray], windows: tuple[int, ...], threshold: float, refractory: int, warmup: int
+) -> list[bool]:
+    """What ``NoveltyStream`` alerts with these settings: any (column, window) crossing, one per episode."""
+    crossed = np.any(np.concatenate([stats[w] for w in windows], axis=1) >= threshold, axis=1)
+    crossed[:warmup] = False
+    alert, _ = gate_alerts(crossed, 0, refractory)
+    return [bool(a) for a in alert]
+
+
+def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
+    """Pick novelty settings on all files but one by NAB standard score, score the one left out."""
+    windows_by_file = load_windows(folder)
+    files = [load_file(folder, relative, windows_by_file[relative]) for relative in sorted(windows_by_file)]
+    lengths = sorted({w for combo in LOO_WINDOWS for w in combo})
+    stats = [{w: novelty_statistics(f, settings, w) for w in lengths} for f in files]
+    grid = list(itertools.product(LOO_WINDOWS, LOO_THRESHOLDS, LOO_REFRACTORY))
+    # scores[config][file][profile]
+    scores: list[list[dict[str, FileScore]]] = []
+    for windows, threshold, refractory in grid:
+        per_file = []
+        for f, s in zip(files, stats, strict=True):
+            warmup = max(math.ceil(probationary_length(len(f.timestamps), settings.nab_probation_percent)), 1)
+            detections = gated_detections(s, windows, threshold, refractory, warmup)
+            per_file.append(
+                {p.name: score_file(detections, f.windows, p, settings.nab_probation_percent) for p in PROFILES}
+            )
+        scores.append(per_file)
+
+    def total(config: int, included: list[int], profile: str = "standard") -> float:
+        value = normalised_total([scores[config][i][profile] for i in included])
+        return -math.inf if value is None else value
+
+    folds: list[dict[str, Any]] = []
+    held_out: list[dict[str, FileScore]] = []
+    for i, f in enumerate(files):
+        others = [j for j in range(len(files)) if j != i]
+        best = max(range(len(grid)), key=lambda c: (total(c, others), -c))  # ties: first in grid order
+        windows, threshold, refractory = grid[best]
+        held_out.append(scores[best][i])
+        folds.append(
+            {
+                "held_out": f.relative_path,
+                "picked": {"windows": list(windows), "z_threshold": threshold, "refractory_rows": refractory},
+                "picked_on_others_standard": total(best, others),
+                "held_out_standard": scores[best][i]["standard"].normalised,
+            }
+        )
+    everything = list(range(len(files)))
+    tuned = max(range(len(grid)), key=lambda c: (total(c, everything), -c))
+    chosen = (settings.novelty_windows, settings.novelty_z_threshold, settings.novelty_refractory_rows)
+    fixed = grid.index(chosen) if chosen in grid else None
+    held = [fold["held_out_standard"] for fold in folds if fold["held_out_standard"] is not None]
+    return {
+        "grid": {
+            "windows": [list(w) for w in LOO_WINDOWS],
+            "z_threshold": list(LOO_THRESHOLDS),
+            "refractory_rows": list(LOO_REFRACTORY),
+        },
+        "folds": folds,
+        "held_out_mean_standard": statistics.fmean(held),
+        "held_out_pooled": {
+            p.name: normalised_total([h[p.name] for h in held_out]) for p in PROFILES
+        },
+        "fixed_config_all_files": (
+            None if fixed is None else {p.name: total(fixed, everything, p.name) for p in PROFILES}
+        ),
+        "best_on_all_files_tuned_on_test_do_not_quote": {
+            "config": {
+                "windows": list(grid[tuned][0]),
+                "z_threshold": grid[tuned][1],
+                "refractory_rows": grid[tuned][2],
+            },
+            "standard": total(tuned, everything),
+        },
+    }
+
+
+def synthetic_check(settings: DetectSettings) -> dict[str, Any]:
+    """Seeded synthetic series (kinds absent from the dev set, plus anomaly-free ones), fixed settings."""
+    series = [labelled_series(kind, seed) for kind in (*KINDS, NORMAL) for seed in SYNTHETIC_SEEDS]
+    out: dict[str, Any] = {"seeds": list(SYNTHETIC_SEEDS), "rows_per_series": int(series[0].values.shape[0])}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_nab_folder(folder, series)
+        for detector in ("novelty", "baseline"):
+            report = evaluate(folder, settings, detector=detector, progress=False)
+            by_kind: dict[str, dict[str, Any]] = {}
+            for kind in (*KINDS, NORMAL):
+                files = [r for r in report["files"] if Path(r["file"]).stem.rsplit("_", 1)[0] == kind]
+                scored_rows = sum(r["rows"] - math.floor(probationary_length(r["rows"])) for r in files)
+                by_kind[kind] = {
+                    "windows": sum(r["windows"] for r in files),
+                    "detected_windows": sum(r["detected_windows"] for r in files),
+                    "false_alarm_events": sum(r["false_alarm_events"] for r in files),
+                    "false_alarms_per_10k_rows": 1e4 * sum(r["false_alarm_events"] for r in files) / scored_rows,
+                    "mean_delay_rows": statistics.fmean(
+                        [r["mean_delay_rows"] for r in files if r["mean_delay_rows"] is not None] or [math.nan]
+                    ),
+                }
+            out[detector] = {"total": report["total"], "by_kind": by_kind}
+    out["white_noise_novelty"] = white_noise_false_alarms(settings)
+    return out
+
+
+def white_noise_false_alarms(settings: DetectSettings, series: int = 10, rows: int = 4032) -> dict[str, Any]:
+    """Novelty alerts on i.i.d. Gaussian noise (nothing to learn, nothing to find), fixed settings."""
+    alerts = 0
+    for seed in range(series):
+        values = np.random.default_rng(1000 + seed).normal(0.0, 1.0, size=(rows, 1))
+        alerts += int(NoveltyStream(["noise"], settings).score_batch(values).alert.sum())
+    scored = series * (rows - settings.novelty_min_history)
+    return {"series": series, "rows_per_series": rows, "alerts": alerts, "alerts_per_10k_rows": 1e4 * alerts / scored}
 
 
 def main() -> int:
@@ -213,6 +378,18 @@ def main() -> int:
     settings = DetectSettings()
     speed = throughput(args.readings, settings)
     scores, per_file = quality(args.data, settings)
+    honesty: dict[str, Any] = {
+        "protocol": (
+            "Thresholds fixed in DetectSettings before scoring; NAB probationary rows are warm-up only."
+            " The novelty design and defaults were explored on the NAB dev files, so their all-files score"
+            " is optimistic. Less biased: the leave-one-file-out held-out scores (parameters picked on five"
+            " files, the sixth scored with them) and the seeded synthetic series; the disjoint HOLDOUT set"
+            " kept elsewhere remains the real test. SKAB uses the same fixed settings."
+        ),
+    }
+    if (args.data / "nab" / "combined_windows.json").is_file():
+        honesty["nab_leave_one_out"] = leave_one_out(args.data / "nab", settings)
+    honesty["synthetic_unseen"] = synthetic_check(settings)
     result = {
         "machine": {
             "python": platform.python_version(),
@@ -224,6 +401,7 @@ def main() -> int:
         "settings": settings.model_dump(),
         "throughput": speed,
         "quality": scores,
+        "honesty": honesty,
         "published_for_comparison": {
             "nab_standard": PUBLISHED_NAB_STANDARD,
             "skab_outlier_f1": PUBLISHED_SKAB_F1,
@@ -241,11 +419,33 @@ def main() -> int:
     for label, total in scores.items():
         nab = total["nab"]
         print(
-            f"{label:<25} NAB std {nab['standard']:.1f} lowFP {nab['reward_low_FP_rate']:.1f} "
+            f"{label:<25} {total['rows_per_cpu_s']:>9,.0f} rows/CPU-s NAB std {nab['standard']:.1f}"
+            f" lowFP {nab['reward_low_FP_rate']:.1f} "
             f"lowFN {nab['reward_low_FN_rate']:.1f}  event F1 {total['f1']:.2f} "
             f"(P {total['precision']:.2f} R {total['recall']:.2f})  row F1 {total['point_f1']:.2f}  "
             f"delay {total['mean_delay_rows']:.0f} rows"
         )
+    loo = honesty.get("nab_leave_one_out")
+    if loo is not None:
+        pooled = loo["held_out_pooled"]
+        print(
+            f"NAB leave-one-file-out: held-out mean std {loo['held_out_mean_standard']:.1f}; pooled std"
+            f" {pooled['standard']:.1f} lowFP {pooled['reward_low_FP_rate']:.1f}"
+            f" lowFN {pooled['reward_low_FN_rate']:.1f}"
+        )
+        for fold in loo["folds"]:
+            print(f"  {fold['held_out']:<56} {fold['held_out_standard']:6.1f}  picked {fold['picked']}")
+    for detector in ("novelty", "baseline"):
+        synthetic = honesty["synthetic_unseen"][detector]
+        kinds = ", ".join(
+            f"{k} {v['detected_windows']}/{v['windows']}"
+            if k != NORMAL
+            else f"none {v['false_alarms_per_10k_rows']:.1f} false alarms/10k rows"
+            for k, v in synthetic["by_kind"].items()
+        )
+        print(f"synthetic {detector:<9} NAB std {synthetic['total']['nab']['standard']:.1f}  {kinds}")
+    noise = honesty["synthetic_unseen"]["white_noise_novelty"]
+    print(f"white noise, novelty: {noise['alerts']} alerts, {noise['alerts_per_10k_rows']:.1f} per 10k scored rows")
     print(f"wrote {RESULTS / 'detect.json'} and {RESULTS / 'nab_scores.json'}")
     return 0
 

@@ -1,13 +1,15 @@
 """Evaluate the streaming detector on labelled data in NAB layout.
 
-    python -m oracles.evaluate DATA_DIR [--json] [--results-dir OUT] [--isolation-forest]
+    python -m oracles.evaluate DATA_DIR [--json] [--results-dir OUT] [--detector novelty|baseline]
+                                        [--isolation-forest]
 
 DATA_DIR holds CSV files (a ``timestamp`` column and numeric columns) in sub-folders and, at its root,
 ``combined_windows.json`` mapping each file's relative path to its inclusive anomaly windows. Every file
-listed there is replayed row by row through a fresh ``StreamDetector`` (no look-ahead; thresholds from
-``DetectSettings``, never fitted here) and scored with NAB's scorer, event-level precision/recall/F1,
-detection delay and row-level F1. ``--results-dir`` writes NAB results files so NAB's own scorer can
-re-check the numbers.
+listed there is replayed row by row through a fresh detector (``NoveltyStream`` by default, or the
+robust-baseline ``StreamDetector``; no look-ahead; thresholds from ``DetectSettings``, never fitted here;
+NAB's probationary rows are the detector's warm-up and never alert) and scored with NAB's scorer,
+event-level precision/recall/F1, detection delay and row-level F1. ``--results-dir`` writes NAB results
+files so NAB's own scorer can re-check the numbers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import pandas as pd
 
 from oracles.detect.baseline import DetectorInputError, FloatArray
 from oracles.detect.ensemble import StreamDetector, season_rows_for
+from oracles.detect.novelty import NoveltyStream
 from oracles.nab_scoring import (
     PROFILES,
     FileScore,
@@ -49,6 +52,7 @@ logger = logging.getLogger("oracles.evaluate")
 WINDOWS_FILE = "combined_windows.json"
 # Rows per batch fed to the detector: the streaming state is carried between batches exactly.
 REPLAY_BATCH = 4096
+DETECTORS = ("novelty", "baseline")
 
 
 class EvaluationInputError(ValueError):
@@ -119,12 +123,25 @@ def load_file(data_dir: Path, relative: str, windows: list[tuple[datetime, datet
     return LabelledFile(relative, stamps, columns, values, ranges)
 
 
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """Per-row anomaly_score and state value of a replay, and the explanation of every alert row."""
+
+    scores: FloatArray
+    state: FloatArray
+    alerts: list[dict[str, Any]]
+
+
 def replay(
-    file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool
-) -> tuple[FloatArray, FloatArray]:
-    """Stream the file through a fresh detector; returns (anomaly_score, row state value) per row."""
-    # The forest learns on the rows NAB does not score, as NAB's own detectors do with the probation period.
+    file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool, detector_name: str = "novelty"
+) -> Replayed:
+    """Stream the file through a fresh detector, in batches, each row seeing only the rows before it."""
+    # Detectors learn on the rows NAB does not score, as NAB's own detectors do with the probation period.
     warmup = max(math.ceil(probationary_length(len(file.timestamps), settings.nab_probation_percent)), 1)
+    if detector_name == "novelty":
+        return _run(NoveltyStream(file.columns, settings, min_history=warmup), file)
+    if detector_name != "baseline":
+        raise EvaluationInputError(f"unknown detector {detector_name!r}; choose one of {DETECTORS}")
     forest = use_isolation_forest and warmup >= settings.iforest_window + 8
     if use_isolation_forest and not forest:
         logger.warning("%s: too short for the isolation forest warm-up; baseline only", file.relative_path)
@@ -135,13 +152,32 @@ def replay(
     detector = StreamDetector(
         file.columns, settings, use_isolation_forest=forest, warmup_rows=warmup, season_rows=season
     )
+    return _run(detector, file)
+
+
+def _run(detector: StreamDetector | NoveltyStream, file: LabelledFile) -> Replayed:
     scores = np.empty(file.values.shape[0])
     state = np.empty(file.values.shape[0])
+    alerts: list[dict[str, Any]] = []
     for start in range(0, file.values.shape[0], REPLAY_BATCH):
         result = detector.score_batch(file.values[start : start + REPLAY_BATCH])
         scores[start : start + result.anomaly_score.shape[0]] = result.anomaly_score
         state[start : start + result.value.shape[0]] = result.value
-    return scores, state
+        # Only the components that fired on a row that opened an episode of the stream: what the
+        # detection reported to a partner would say.
+        alerts.extend(
+            {
+                "row": start + a.row,
+                "timestamp": file.timestamps[start + a.row].isoformat(sep=" "),
+                "detector": a.detector,
+                "signal": a.signal,
+                "severity": a.value,
+                "statistic": a.statistic,
+            }
+            for a in result.alerts
+            if result.alert[a.row]
+        )
+    return Replayed(scores, state, alerts)
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -151,6 +187,7 @@ def _mean(values: Sequence[float]) -> float | None:
 def evaluate_file(
     file: LabelledFile, scores: FloatArray, state: FloatArray, settings: DetectSettings
 ) -> dict[str, Any]:
+    """NAB scores per profile, event and row metrics of one file's replay."""
     detections = [bool(s >= settings.detection_threshold) for s in scores]
     flagged = [bool(v >= settings.detection_threshold) for v in state]
     nab = {p.name: score_file(detections, file.windows, p, settings.nab_probation_percent) for p in PROFILES}
@@ -252,7 +289,9 @@ def format_table(rows: list[dict[str, Any]], total: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def describe_detector(settings: DetectSettings, use_isolation_forest: bool) -> str:
+def describe_detector(settings: DetectSettings, use_isolation_forest: bool, detector_name: str) -> str:
+    if detector_name == "novelty":
+        return "+".join(f"window_novelty{w}" for w in settings.novelty_windows)
     parts = ["robust_baseline"]
     if settings.slow_span_rows >= 2:
         parts.append(f"slow_median{settings.slow_span_rows}")
@@ -267,8 +306,13 @@ def evaluate(
     *,
     results_dir: Path | None = None,
     use_isolation_forest: bool = False,
+    detector: str = "novelty",
     progress: bool = True,
 ) -> dict[str, Any]:
+    if detector not in DETECTORS:
+        raise EvaluationInputError(f"unknown detector {detector!r}; choose one of {DETECTORS}")
+    if use_isolation_forest and detector != "baseline":
+        raise EvaluationInputError("the isolation forest is part of the baseline detector only")
     windows = load_windows(data_dir)
     labelled = set(windows)
     own_output = results_dir.resolve() if results_dir is not None else None
@@ -281,10 +325,10 @@ def evaluate(
     for index, relative in enumerate(sorted(windows), start=1):
         started = time.perf_counter()
         file = load_file(data_dir, relative, windows[relative])
-        scores, state = replay(file, settings, use_isolation_forest)
-        rows.append(evaluate_file(file, scores, state, settings))
+        replayed = replay(file, settings, use_isolation_forest, detector)
+        rows.append({**evaluate_file(file, replayed.scores, replayed.state, settings), "alerts": replayed.alerts})
         if results_dir is not None:
-            write_results(results_dir, file, scores)
+            write_results(results_dir, file, replayed.scores)
         if progress:
             elapsed = time.perf_counter() - started
             sys.stderr.write(
@@ -295,7 +339,7 @@ def evaluate(
     public_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     return {
         "data_dir": str(data_dir),
-        "detector": describe_detector(settings, use_isolation_forest),
+        "detector": describe_detector(settings, use_isolation_forest, detector),
         "settings": settings.model_dump(),
         "files": public_rows,
         "total": total,
@@ -308,9 +352,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("--results-dir", type=Path, help="write NAB results files here")
     parser.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default="novelty",
+        help="novelty: multi-scale window novelty (default); baseline: robust median/MAD baselines",
+    )
+    parser.add_argument(
         "--isolation-forest",
         action="store_true",
-        help="add the window IsolationForest to the robust baseline (off by default: lowered NAB dev scores)",
+        help="add the window IsolationForest to --detector baseline (off by default: lowered NAB dev scores)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -321,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings,
             results_dir=args.results_dir,
             use_isolation_forest=args.isolation_forest,
+            detector=args.detector,
         )
     except (EvaluationInputError, DetectorInputError) as exc:
         sys.stderr.write(f"error: {exc}\n")

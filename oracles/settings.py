@@ -6,7 +6,7 @@ being scored: a verdict that moves money must not depend on thresholds tuned aft
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -94,6 +94,71 @@ class DetectSettings(BaseSettings):
     iforest_seed: int = Field(
         default=20260101, description="Fixed seed: every oracle node fits the same forest."
     )
+
+    # --- window novelty (oracles.detect.novelty) ----------------------------------------------------
+    novelty_segments: int = Field(
+        default=8, ge=1, description="Segment means per window (piecewise aggregate approximation)."
+    )
+    novelty_windows: tuple[int, ...] = Field(
+        default=(16, 32, 64),
+        min_length=1,
+        description=(
+            "Window lengths (rows) scored on every signal: short enough to see a spike or a step, long"
+            " enough to see a changed daily shape. Each must be a multiple of novelty_segments."
+        ),
+    )
+    novelty_memory_rows: int = Field(
+        default=4000,
+        ge=16,
+        description="Past rows whose windows are searched for the nearest neighbour (bounds state and cost).",
+    )
+    novelty_calibration_rows: int = Field(
+        default=1000, ge=16, description="Past log distances the robust z of a row is measured against."
+    )
+    novelty_calibration_stride: int = Field(
+        default=16, ge=1, description="Rows between refreshes of the calibration median/MAD."
+    )
+    novelty_min_calibration_rows: int = Field(
+        default=64, ge=8, description="Log distances needed before a row gets a statistic at all."
+    )
+    novelty_min_history: int = Field(
+        default=600,
+        ge=0,
+        description=(
+            "Rows a stream must have seen before novelty may alert (oracles.evaluate passes NAB's"
+            " probationary length instead)."
+        ),
+    )
+    novelty_z_threshold: float = Field(
+        default=4.0,
+        gt=0,
+        description="Robust z of log nearest-neighbour distance at which a row is anomalous.",
+    )
+    novelty_log_scale_floor: float = Field(
+        default=0.05,
+        gt=0,
+        description=(
+            "Smallest robust spread of log distances: a signal that repeats itself exactly still needs a"
+            " distance about exp(threshold * floor) times its usual one to alert."
+        ),
+    )
+    novelty_distance_floor: float = Field(
+        default=1e-9, gt=0, description="Added to distances before the log (exact repeats have distance 0)."
+    )
+    novelty_refractory_rows: int = Field(
+        default=200, ge=0, description="After a stream alert, rows that cannot open a new one."
+    )
+
+    @field_validator("novelty_windows")
+    @classmethod
+    def _windows_fit_segments(cls, windows: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        segments = info.data.get("novelty_segments")
+        if segments is None:  # novelty_segments itself failed validation and is reported on its own
+            return windows
+        bad = [w for w in windows if w < segments or w % segments]
+        if bad or len(set(windows)) != len(windows):
+            raise ValueError(f"window lengths must be distinct multiples of novelty_segments={segments}: {bad}")
+        return windows
 
     # --- late-arrival forecast (oracles.detect.sla) ---------------------------------------------------
     eta_speed_window_s: int = Field(

@@ -143,8 +143,8 @@ class EventReader:
         for start in range(from_block, self.to_block + 1, self._chunk):
             end = min(start + self._chunk - 1, self.to_block)
             for raw in self._logs(address, start, end, topics):
-                topics = raw["topics"]
-                name = by_topic.get(bytes(topics[0])) if topics else None
+                log_topics = raw["topics"]
+                name = by_topic.get(bytes(log_topics[0])) if log_topics else None
                 if name is None:
                     continue
                 decoded = contract.events[name]().process_log(raw)

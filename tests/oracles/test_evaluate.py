@@ -121,10 +121,47 @@ def test_results_dir_holds_nab_results_files(labelled_dir: Path, tmp_path_factor
     assert frame.loc[SPIKE_ROW, "anomaly_score"] >= 0.5
 
 
-def test_isolation_forest_option_runs(labelled_dir: Path):
-    done = run(str(labelled_dir), "--json", "--isolation-forest")
+def test_results_dir_rows_match_the_data_rows_and_alerts(
+    labelled_dir: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    out = tmp_path_factory.mktemp("results")
+    report = json.loads(run(str(labelled_dir), "--json", "--results-dir", str(out)).stdout.splitlines()[-1])
+    for name in ("univariate/shift.csv", "multivariate/quiet.csv"):
+        source = pd.read_csv(labelled_dir / name)
+        frame = pd.read_csv(out / name)
+        assert list(frame["timestamp"]) == list(source["timestamp"])
+        assert np.array_equal(frame["value"].to_numpy(), source.iloc[:, 1].to_numpy())
+        row = next(f for f in report["files"] if f["file"] == name)
+        assert int((frame["anomaly_score"] >= 0.5).sum()) == row["alarm_events"]
+
+
+def test_default_detector_is_window_novelty(labelled_dir: Path):
+    report = json.loads(run(str(labelled_dir), "--json").stdout.strip().splitlines()[-1])
+    assert report["detector"] == "window_novelty16+window_novelty32+window_novelty64"
+
+
+def test_baseline_detector_option_runs(labelled_dir: Path):
+    done = run(str(labelled_dir), "--json", "--detector", "baseline")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["detector"].startswith("robust_baseline")
+
+
+def test_isolation_forest_option_runs_with_the_baseline(labelled_dir: Path):
+    done = run(str(labelled_dir), "--json", "--detector", "baseline", "--isolation-forest")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["detector"].endswith("+isolation_forest")
+
+
+def test_isolation_forest_with_novelty_is_a_clear_error(labelled_dir: Path):
+    done = run(str(labelled_dir), "--isolation-forest")
+    assert done.returncode == 2
+    assert "isolation forest is part of the baseline detector only" in done.stderr
+
+
+def test_unknown_detector_is_rejected_by_the_command_line(labelled_dir: Path):
+    with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stderr(io.StringIO()):
+        main([str(labelled_dir), "--detector", "htm"])
+    assert exit_info.value.code == 2
 
 
 def test_missing_windows_file_is_a_clear_error(tmp_path: Path):
@@ -175,3 +212,19 @@ def test_results_written_inside_the_data_dir_are_not_reported_as_unlabelled(
     caplog.clear()
     assert run(str(labelled_dir), "--results-dir", str(labelled_dir / "out")).returncode == 0
     assert "has no entry" not in caplog.text
+
+
+def test_every_alert_row_is_explained_by_detector_signal_and_score(labelled_dir: Path):
+    report = json.loads(run(str(labelled_dir), "--json").stdout.strip().splitlines()[-1])
+    shift = next(f for f in report["files"] if f["file"] == "univariate/shift.csv")
+    explained = [a for a in shift["alerts"] if a["row"] == SPIKE_ROW]
+    assert explained and explained[0]["timestamp"] == "2024-01-06 05:00:00"
+    assert {a["detector"] for a in explained} == {"window_novelty"}
+    assert all(a["signal"].startswith("value@window") and a["severity"] >= 0.5 for a in explained)
+    assert all(a["statistic"] >= 4.0 for a in explained)
+
+
+def test_baseline_alerts_are_explained_too(labelled_dir: Path):
+    report = json.loads(run(str(labelled_dir), "--json", "--detector", "baseline").stdout.strip().splitlines()[-1])
+    shift = next(f for f in report["files"] if f["file"] == "univariate/shift.csv")
+    assert any(a["row"] == SPIKE_ROW and a["detector"].startswith("robust_baseline") for a in shift["alerts"])

@@ -58,3 +58,26 @@ def test_a_single_block_the_node_refuses_is_an_error() -> None:
     reader = EventReader(RpcClient(_CappedNode(cap=0), retries=0, backoff_s=0), to_block=5)  # type: ignore[arg-type]
     with pytest.raises(AuditRpcError, match=r"eth_getLogs .* 5-5 refused"):
         reader._logs("0x" + "00" * 20, 5, 5)
+
+
+class _TopicNode:
+    """Answers eth_getLogs with one log per block whose topic is not in the ABI, recording each query's topics."""
+
+    def __init__(self) -> None:
+        self.asked_topics: list[object] = []
+        self.eth = self
+        self.contract = Web3().eth.contract
+
+    def get_logs(self, params: dict[str, object]) -> list[dict[str, object]]:
+        self.asked_topics.append(params.get("topics"))
+        start, end = int(params["fromBlock"]), int(params["toBlock"])  # type: ignore[call-overload]
+        return [{"topics": [bytes([block]) * 32], "blockNumber": block} for block in range(start, end + 1)]
+
+
+def test_every_chunk_is_asked_with_the_callers_topic_filter() -> None:
+    # Regression: the loop once rebound `topics` to the last log's topics, narrowing every later chunk's query.
+    node = _TopicNode()
+    reader = EventReader(RpcClient(node, retries=0, backoff_s=0), to_block=5, chunk_blocks=2)  # type: ignore[arg-type]
+    wanted = ["0x" + "ab" * 32]
+    assert reader.fetch("Hub", "0x" + "11" * 20, [], 0, wanted) == []
+    assert node.asked_topics == [wanted, wanted, wanted]
