@@ -1,14 +1,24 @@
-"""Counterparty risk: outcomes rebuilt from Escrow events, Beta-smoothed scores, the award's adjusted cost."""
+"""Counterparty risk: outcomes rebuilt from Escrow events (synthetic, then a real chain's), Beta-smoothed scores,
+the award's adjusted cost."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
+from web3 import Web3
 
-from offchain.agents.risk import LATENESS, NO_LEG, JobOutcome, RiskModel, outcomes_from_events
+from offchain.agents.risk import LATENESS, NO_LEG, JobOutcome, RiskModel, outcomes_from_chain, outcomes_from_events
 from offchain.audit.events import ChainEvent
+from offchain.manifest import load_manifest
+from tests.chain_support import ROOT, anvil, brownie_network, free_port, tool_env
 
 BUYER = "0x" + "33" * 20
 SELLER = "0x" + "11" * 20
@@ -176,3 +186,39 @@ def test_bad_settings_are_refused(settings: dict[str, Any], message: str) -> Non
 def test_negative_price_is_refused() -> None:
     with pytest.raises(ValueError, match="price"):
         market().adjusted_cost(-1, 0, RELIABLE)
+
+
+# ------------------------------------------------------------------ the same, from a real chain's events
+
+CHAIN_PORTS = range(9400, 9500)
+
+
+@pytest.fixture(scope="module")
+def played_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, Any]]]:
+    """The audit tests' scenario (one shipment, two carrier legs, a 3-of-5 penalty verdict on leg 0, delivery,
+    then a second order funded but not delivered) on our own anvil."""
+    folder = tmp_path_factory.mktemp("risk-chain")
+    manifest, evidence = folder / "manifest.json", folder / "evidence"
+    network = f"asc-risk-test-{os.getpid()}"
+    with anvil(free_port(CHAIN_PORTS), 31337) as url, brownie_network(network, url, 31337) as name:
+        played = subprocess.run(
+            [sys.executable, "-m", "tests.offchain.audit.scenario", name, str(manifest), str(evidence)],
+            cwd=ROOT, env=tool_env(), capture_output=True, text=True, timeout=600,
+        )
+        assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-3000:]
+        yield url, manifest, json.loads(played.stdout.strip().splitlines()[-1])
+
+
+def test_outcomes_read_from_a_real_chain_name_the_penalised_carrier(
+    played_chain: tuple[str, Path, dict[str, Any]],
+) -> None:
+    url, manifest, summary = played_chain
+    outcomes = outcomes_from_chain(Web3(Web3.HTTPProvider(url)), load_manifest(manifest))
+    assert {o.order_id for o in outcomes} == {summary["order_id"]}  # the undelivered order has no outcome yet
+    carriers = sorted((o for o in outcomes if o.role == "carrier"), key=lambda o: o.verdict_penalties)
+    seller = next(o for o in outcomes if o.role == "seller")
+    assert [o.verdict_penalties for o in carriers] == [0, 1]
+    assert carriers[1].penalty_charged > 0 and carriers[0].penalty_charged == 0
+    assert not any(o.late for o in outcomes) and not seller.bad
+    model = RiskModel.from_outcomes(outcomes, failure_cost=1_000)
+    assert model.assess(carriers[1].party).score > model.assess(carriers[0].party).score
