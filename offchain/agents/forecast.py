@@ -43,7 +43,6 @@ from sklearn.linear_model import Ridge
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
-WEEK_MS = 7 * DAY_MS
 
 FloatArray = NDArray[np.float64]
 
