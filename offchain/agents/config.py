@@ -73,6 +73,7 @@ class ProductConfig(_Strict):
     order_quantity: int = Field(default=0, ge=0, description="Buyers: fallback order quantity.")
     setpoint_centi_c: int = Field(default=200, description="Reefer setpoint for this product.")
     mass_kg_per_unit: int = Field(default=10, ge=1)
+    lead_time_s: int = Field(default=12 * 3600, ge=0, description="Sellers: promised time to deliver.")
 
 
 class BuyingConfig(_Strict):
