@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ def _snake(event_name: str) -> str:
 
 def _struct(value: Any, names: tuple[str, ...]) -> dict[str, Any]:
     """A decoded ABI tuple as a dict (web3 hands structs back as tuples or as mappings)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return dict(value)
     return dict(zip(names, value, strict=True))
 

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from ..chain import ChainEvent
+from ..chain import DELIVERY, ChainEvent
 from ..transcript import Performative
 from .base import Role
 
@@ -33,7 +33,15 @@ class SealedBidder(Role):
 
     def on_cfp_opened(self, e: ChainEvent) -> None:
         cfp = self.state.fact("cfp", e.args["cfpId"]) or {}
-        if cfp.get("buyer") == self.me or not cfp.get("roles", 0) & self.cfg.role_bits:
+        if cfp.get("kind") == DELIVERY and not cfp.get("origin"):
+            return  # a reroute: its RerouteOpened (same transaction, next log) says where it goes
+        self.consider(cfp)
+
+    def on_reroute_opened(self, e: ChainEvent) -> None:
+        self.consider(self.state.fact("cfp", e.args["cfpId"]) or {})
+
+    def consider(self, cfp: dict[str, Any]) -> None:
+        if not cfp or cfp.get("buyer") == self.me or not cfp.get("roles", 0) & self.cfg.role_bits:
             return
         now = self.ctx.chain.now()
         if now > cfp["commit"]:

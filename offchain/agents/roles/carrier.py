@@ -50,8 +50,6 @@ class CarrierRole(SealedBidder):
     def plan_bid(self, cfp: dict[str, Any], now_s: int) -> BidPlan | tuple[str, ...] | None:
         if cfp["kind"] != DELIVERY:
             return None
-        if self.state.fact("cfp", cfp["id"]) is not None and cfp.get("reroute") is False:
-            cfp = self.state.fact("cfp", cfp["id"]) or cfp
         route = self._route(cfp)
         if route is None:
             return ("no place to meet for a reroute (no handover places configured)",)

@@ -9,7 +9,7 @@ from typing import Any
 from ..chain import DELIVERY, GOODS, ChainEvent
 from ..config import ROLE_BITS, AgentKind
 from ..strategy.seller import GoodsRequest, NoBid, seller_bid
-from ..transcript import Performative
+from ..transcript import BROADCAST, Performative
 from .bidding import BidPlan, SealedBidder
 
 log = logging.getLogger("asc.agents.selling")
@@ -108,7 +108,7 @@ class GoodsSeller(SealedBidder):
             return
         outcome = self.ctx.act(f"withdraw:{order_id}", self.ctx.chain.escrow.functions.withdraw(),
                                f"withdraw credit after order {order_id}")
-        self.say("order", order_id, self.me, Performative.INFORM,
+        self.say("order", order_id, BROADCAST, Performative.INFORM,
                  f"{self.cfg.name} withdrew its credit ({amount} from order {order_id})", tx_hash=outcome.tx_hash)
 
     def act(self, now_s: int) -> None:
