@@ -177,11 +177,12 @@ class TxJournal:
         except Exception as exc:  # "already known", "nonce too low" (mined): the receipt check decides
             log.debug("action %s: broadcast answered %s", key, exc)
 
-    def _check_or_resend(self, key: str, resend: bool = True) -> Outcome:
+    def _mined(self, key: str) -> Outcome | None:
+        """The outcome once any signed version of the action has a receipt, else None."""
         with self.state.session() as s:
             row = s.get(Action, key)
             assert row is not None
-            hashes, raw, sent_at = json.loads(row.all_hashes), row.raw_tx, row.sent_at
+            hashes = json.loads(row.all_hashes)
         for tx_hash in hashes:
             try:
                 receipt = self.w3.eth.get_transaction_receipt(tx_hash)
@@ -189,12 +190,23 @@ class TxJournal:
                 continue
             status = "mined" if receipt["status"] == 1 else "reverted"
             return self._finish(key, status, tx_hash=tx_hash, block=int(receipt["blockNumber"]))
-        if not resend:
-            return self.outcome(key)  # type: ignore[return-value]
-        if sent_at is not None and self.clock() - sent_at > self.timeout_s:
-            return self._replace(key)
-        assert raw is not None
-        self._broadcast(key, raw)  # the node may have dropped it (restart, mempool eviction): idempotent
+        return None
+
+    def _check_or_resend(self, key: str, resend: bool = True) -> Outcome:
+        mined = self._mined(key)
+        if mined is not None:
+            return mined
+        if resend:
+            with self.state.session() as s:
+                row = s.get(Action, key)
+                assert row is not None and row.raw_tx is not None
+                raw, sent_at = row.raw_tx, row.sent_at
+            if sent_at is not None and self.clock() - sent_at > self.timeout_s:
+                return self._replace(key)
+            self._broadcast(key, raw)  # the node may have dropped it (restart, eviction): re-sending is harmless
+            mined = self._mined(key)
+            if mined is not None:
+                return mined
         return self.outcome(key)  # type: ignore[return-value]
 
     def _replace(self, key: str) -> Outcome:
