@@ -46,7 +46,9 @@ def test_a_key_is_sent_once(parts: tuple[Web3, Chain, AgentState, str]) -> None:
     assert first.ok and again.tx_hash == first.tx_hash and _nonce(w3) == before + 1
 
 
-def test_crash_after_signing_before_broadcast_resends_the_same_bytes(parts: tuple[Web3, Chain, AgentState, str]) -> None:
+def test_crash_after_signing_before_broadcast_resends_the_same_bytes(
+    parts: tuple[Web3, Chain, AgentState, str],
+) -> None:
     w3, chain, state, _ = parts
     before = _nonce(w3)
 
@@ -61,7 +63,7 @@ def test_crash_after_signing_before_broadcast_resends_the_same_bytes(parts: tupl
         stored_hash = row.tx_hash
     assert _nonce(w3) == before  # nothing reached the node
     restarted = _journal(w3, state)
-    outcome = [o for o in restarted.advance_all() if o.key == "k"][0]
+    outcome = next(o for o in restarted.advance_all() if o.key == "k")
     assert outcome.ok and outcome.tx_hash == stored_hash and _nonce(w3) == before + 1
 
 
