@@ -56,3 +56,16 @@ def chain_node(node: Node) -> Iterator[Node]:
         yield node
     finally:
         node.rpc("evm_revert", snapshot)
+
+
+@pytest.fixture
+def world(chain_node: Node, tmp_path: Path) -> Any:
+    """Agents + LocalWorld on the fresh chain: two carriers' trucks; the wholesaler and the retailer funded."""
+    from tests.offchain.agents.harness import UNIT, World
+
+    w = World(chain_node.url, chain_node.manifest, tmp_path)
+    w.sim.add_vehicle("truck-a1", carrier="carrier-a", at="crossdock_bar_hill", precooled_c=2.0)
+    w.sim.add_vehicle("truck-b1", carrier="carrier-b", at="supplier_newmarket", precooled_c=2.0)
+    w.mint(w.account(1).address, 1_000 * 60 * UNIT)
+    w.mint(w.account(7).address, 100 * 80 * UNIT)
+    return w
