@@ -139,7 +139,7 @@ class GoodsBuyer(ApprovalGate, Role):
             return  # wait: a bid may still arrive... no, reveals are over; the expiry path handles it
         winner = decision.winner
         value = winner.unit_price * cfp["quantity"]
-        subject = self.ctx.conversation("cfp", cfp_id)
+        subject = f"{self.ctx.conversation('cfp', cfp_id)}:{winner.bidder}"  # a rejection asks about the next
         verdict = self.approval_gate(
             "award", subject, f"award CFP {cfp_id} to {winner.bidder} for {value}",
             {"award_to": winner.bidder, "unit_price": winner.unit_price, "eta_s": winner.eta_s},

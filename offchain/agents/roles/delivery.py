@@ -101,7 +101,7 @@ class DeliveryBuyer(ApprovalGate, Role):
         assert decision.winner is not None
         winner = decision.winner
         value = winner.unit_price * cfp["quantity"]
-        subject = self.ctx.conversation("cfp", cfp_id)
+        subject = f"{self.ctx.conversation('cfp', cfp_id)}:{winner.bidder}"  # a rejection asks about the next
         if mine.get("reroute"):
             order = self.state.fact("order", cfp["parent"]) or {}
             severity = max((v["severity"] for v in order.get("verdicts", []) if v["action"] == 3), default=0)
@@ -117,8 +117,9 @@ class DeliveryBuyer(ApprovalGate, Role):
             )
         if approved is None:
             return
-        if approved is False:
-            self.state.update_fact("mydelivery", cfp_id, status="rejected")
+        if approved is False:  # the next-best carrier is considered (and approved) next round
+            self.state.update_fact("tender", cfp["parent"], exclude=[*tender.get("exclude", []), winner.bidder])
+            self.say("cfp", cfp_id, winner.bidder, Performative.DECLINE, "the approver rejected this award")
             return
         outcome = self.ctx.act(f"award:{cfp_id}", self.ctx.chain.procurement.functions.award(cfp_id, winner.bidder),
                                f"award delivery CFP {cfp_id} to {winner.bidder}")

@@ -99,7 +99,7 @@ class World:
         rpc(self.w3, "evm_mine")
         self.sim.advance_to(chain_now(self.w3) * 1000)
 
-    def run_until(self, done: Any, *, seconds: int = 120, max_rounds: int = 300) -> int:
+    def run_until(self, done: Any, *, seconds: int = 300, max_rounds: int = 200) -> int:
         for rounds in range(max_rounds):
             if done():
                 return rounds
