@@ -14,6 +14,7 @@ from web3 import Web3
 from offchain.agents.approvals import ApprovalDesk, ApprovalsApi
 from offchain.agents.chain import Chain
 from offchain.agents.config import AgentConfig
+from offchain.agents.models import default_models
 from offchain.agents.roles import make_role
 from offchain.agents.runtime import Agent, AgentContext
 from offchain.agents.state import AgentState
@@ -76,6 +77,7 @@ class World:
                                    self.approvals_api),
             world=self.world,
         )
+        ctx.risk, ctx.planner = default_models(config, self.w3, self.manifest)
         agent = Agent(ctx, make_role(ctx), confirmations=confirmations, poll_interval_s=0.01)
         agent.start()
         self.agents[config.name] = agent
