@@ -31,7 +31,7 @@ def test_every_kind_has_an_example() -> None:
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no agent config at .*nope.yaml"):
+    with pytest.raises(ConfigError, match=r"no agent config at .*nope\.yaml"):
         load_config(tmp_path / "nope.yaml")
 
 
