@@ -17,7 +17,7 @@ from eth_utils import keccak, to_checksum_address
 
 from ..approvals import ApprovalError
 from ..chain import DELIVERY, GOODS, ChainEvent, from_bytes32, to_bytes32
-from ..runtime import AgentContext
+from ..runtime import TRANSIENT, AgentContext
 from ..strategy.buyer import RevealedBid, RiskAssessment, SlaRecord, SlaRecordRisk
 from ..transcript import BROADCAST, Performative
 
@@ -82,10 +82,18 @@ class Role:
                 handler(self, event)
 
     def tick(self, now_s: int) -> None:
+        """Each behaviour acts; one that fails on a bug is logged and does not stop the others (the next
+        round tries again). Transport failures propagate: the run loop backs off."""
         for cls in type(self).__mro__:
             behaviour = cls.__dict__.get("act")
-            if behaviour is not None:
+            if behaviour is None:
+                continue
+            try:
                 behaviour(self, now_s)
+            except TRANSIENT:
+                raise
+            except Exception:
+                log.exception("%s: %s.act failed; retrying next round", self.cfg.name, cls.__name__)
 
     def say(self, kind: str, number: int, receiver: str, performative: Performative, summary: str, *,
             tx_hash: str | None = None, **content: Any) -> None:
