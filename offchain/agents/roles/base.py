@@ -273,7 +273,35 @@ class Role:
         return to_bytes32(text)
 
 
-class ApprovalGate:
+class Announcer:
+    """Mixin for buyers: the award is announced once it is on-chain (accept to the winner, decline to the
+    other bidders), with the reasons the decision was taken for."""
+
+    state: Any
+    cfg: Any
+
+    def remember_decision(self, cfp_id: int, decision: Any) -> None:
+        self.state.put_fact("award_reasons", cfp_id, {
+            "reasons": list(decision.reasons),
+            "costs": {r.bid.bidder: round(r.cost, 4) for r in decision.ranking},
+        })
+
+    def announce_award(self: Any, e: ChainEvent, cfp: dict[str, Any]) -> None:
+        known = self.state.fact("award_reasons", cfp["id"]) or {"reasons": ["the best revealed bid"], "costs": {}}
+        winner = e.args["winner"]
+        self.say("cfp", cfp["id"], winner, Performative.ACCEPT,
+                 f"{self.cfg.name} awards CFP {cfp['id']} to {winner[:10]} at {e.args['unitPrice']} per unit",
+                 tx_hash=e.tx_hash, reasons=known["reasons"], unit_price=int(e.args["unitPrice"]),
+                 total=int(e.args["total"]))
+        for bid in self.revealed_bids(cfp["id"]):
+            if bid.bidder != winner:
+                cost = known["costs"].get(bid.bidder)
+                self.say("cfp", cfp["id"], bid.bidder, Performative.DECLINE,
+                         f"CFP {cfp['id']} went to another bid" + (f" (yours ranked at cost {cost})" if cost else ""),
+                         tx_hash=e.tx_hash)
+
+
+class ApprovalGate(Announcer):
     """Mixin: wait for a person's decision when the config says so; None while waiting."""
 
     ctx: AgentContext
