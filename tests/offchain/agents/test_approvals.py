@@ -118,3 +118,30 @@ def test_an_award_above_the_limit_waits_for_the_approver(world: World) -> None:
 
     api.decide(sign_decision(approval_id, "approve", bytes(APPROVER.key), APPROVER.address, "go", 1))
     world.run_until(lambda: wholesaler.stock(c.BEEF).on_hand == 120)
+
+
+def test_a_reroute_after_a_severe_verdict_waits_for_the_approver(world: World) -> None:
+    from tests.offchain.agents.harness import submit_verdict
+
+    api = FakeApprovalsApi()
+    world.approvals_api = api
+    world.add(c.wholesaler(), 1)
+    world.add(c.supplier("supplier-ely", "supplier_ely", cost=40 * UNIT), 2)
+    world.add(c.logistics(approvals={"approvers": [APPROVER.address], "verdict_severity": 2}), 4)
+    world.add(c.carrier("carrier-a", ["truck-a1"]), 5)
+    world.add(c.carrier("carrier-b", ["truck-b1"]), 6)
+    carrier_b = world.agents["carrier-b"].ctx.state
+    world.run_until(lambda: any(j["status"] == "carrying" for j in carrier_b.facts("job").values()))
+    job = next(iter(carrier_b.facts("job").values()))
+    world.sim.fail_compressor("truck-b1")
+    submit_verdict(world, int(job["order"]), int(job["twin"]), action=3, severity=2)
+    world.run_until(lambda: bool(api.requests), seconds=60)
+    (approval_id, request), = api.requests.items()
+    assert request["kind"] == "verdict_action" and request["severity"] == 2
+    assert request["recommendation"]["award_to"] == world.account(5).address
+
+    api.decide(sign_decision(approval_id, "approve", bytes(APPROVER.key), APPROVER.address, "reroute", 1))
+    wholesaler = world.agents["wholesaler"].ctx.state
+    world.run_until(lambda: wholesaler.stock(c.BEEF).on_hand == 120, seconds=120)
+    order = wholesaler.fact("order", job["order"]) or {}
+    assert [leg["carrier"] for _, leg in sorted(order["legs"].items())][-1] == world.account(5).address

@@ -67,3 +67,22 @@ def test_a_silent_supplier_is_not_waited_for(world: World) -> None:
     world.run_until(lambda: wholesaler.stock(c.BEEF).on_hand == 120)
     (order,) = wholesaler.facts("order").values()
     assert order["seller"] == world.account(3).address
+
+
+def test_a_carrier_that_does_not_show_up_is_replaced(world: World) -> None:
+    world.add(c.wholesaler(), 1)
+    world.add(c.supplier("supplier-ely", "supplier_ely", cost=40 * UNIT), 2)
+    world.add(c.logistics(), 4)
+    world.add(c.carrier("carrier-a", ["truck-a1"]), 5)
+    world.add(c.carrier("carrier-b", ["truck-b1"], faults={"no_show": True}), 6)  # the cheaper one
+    wholesaler = world.agents["wholesaler"].ctx.state
+    world.run_until(lambda: wholesaler.stock(c.BEEF).on_hand == 120)
+
+    (order,) = wholesaler.facts("order").values()
+    carriers = [leg["carrier"] for _, leg in sorted(order["legs"].items())]
+    assert carriers == [world.account(6).address, world.account(5).address]
+    handoffs = world.chain.custody.events.HandoffAccepted().get_logs(from_block=0)
+    assert [(h.args["from"], h.args["to"]) for h in handoffs] == [
+        (world.account(2).address, world.account(5).address),
+        (world.account(5).address, world.account(1).address),
+    ]
