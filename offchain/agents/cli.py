@@ -68,7 +68,8 @@ def _keystore_account(path: Path, password: str | None) -> LocalAccount:
     if password is None:
         password = getpass.getpass(f"password of {path}: ")
     try:
-        return Account.from_key(Account.decrypt(encrypted, password))
+        account: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
+        return account
     except ValueError as exc:
         raise UsageError(f"cannot decrypt keystore {path}: {exc}") from exc
 

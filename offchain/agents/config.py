@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Self
 
 import yaml
-from eth_utils import is_checksum_address
+from eth_utils.address import is_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 

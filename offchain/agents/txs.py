@@ -16,13 +16,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from hexbytes import HexBytes
 from sqlalchemy import func, select
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.types import TxParams
 
 from .state import Action, AgentState
 
@@ -139,7 +141,7 @@ class TxJournal:
             assert row is not None
             tx: dict[str, Any] = {"from": self.account.address, "to": row.to, "data": row.data}
         try:
-            gas = int(self.w3.eth.estimate_gas(tx)) * 6 // 5  # hooks read cold slots: keep a margin
+            gas = int(self.w3.eth.estimate_gas(cast(TxParams, tx))) * 6 // 5  # hooks read cold slots: keep a margin
         except ContractLogicError as exc:
             return self._finish(key, "rejected", error=f"the contract refused: {exc}")
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
@@ -173,7 +175,7 @@ class TxJournal:
         if self._broadcast_hook is not None:
             self._broadcast_hook(key)
         try:
-            self.w3.eth.send_raw_transaction(raw)
+            self.w3.eth.send_raw_transaction(HexStr(raw))
         except Exception as exc:  # "already known", "nonce too low" (mined): the receipt check decides
             log.debug("action %s: broadcast answered %s", key, exc)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from ..approvals import ApprovalError
 from ..chain import DELIVERY, GOODS, ChainEvent, from_bytes32, to_bytes32
@@ -273,12 +274,9 @@ class Role:
         return to_bytes32(text)
 
 
-class Announcer:
-    """Mixin for buyers: the award is announced once it is on-chain (accept to the winner, decline to the
+class Announcer(Role):
+    """For buyers: the award is announced once it is on-chain (accept to the winner, decline to the
     other bidders), with the reasons the decision was taken for."""
-
-    state: Any
-    cfg: Any
 
     def remember_decision(self, cfp_id: int, decision: Any) -> None:
         self.state.put_fact("award_reasons", cfp_id, {
@@ -286,7 +284,7 @@ class Announcer:
             "costs": {r.bid.bidder: round(r.cost, 4) for r in decision.ranking},
         })
 
-    def announce_award(self: Any, e: ChainEvent, cfp: dict[str, Any]) -> None:
+    def announce_award(self, e: ChainEvent, cfp: dict[str, Any]) -> None:
         known = self.state.fact("award_reasons", cfp["id"]) or {"reasons": ["the best revealed bid"], "costs": {}}
         winner = e.args["winner"]
         self.say("cfp", cfp["id"], winner, Performative.ACCEPT,
@@ -302,13 +300,11 @@ class Announcer:
 
 
 class ApprovalGate(Announcer):
-    """Mixin: wait for a person's decision when the config says so; None while waiting."""
-
-    ctx: AgentContext
-    cfg: Any
+    """Wait for a person's decision when the config says so; None while waiting."""
 
     def approval_gate(
-        self: Any, kind: str, subject: str, summary: str, recommendation: dict[str, Any], reasons: list[str], *,
+        self, kind: Literal["award", "verdict_action"], subject: str, summary: str,
+        recommendation: dict[str, Any], reasons: list[str], *,
         value: int | None = None, severity: int | None = None,
     ) -> bool | None:
         limits = self.cfg.approvals
@@ -331,4 +327,4 @@ class ApprovalGate(Announcer):
             return None
         if decision is None:
             return None
-        return decision.approved
+        return bool(decision.approved)

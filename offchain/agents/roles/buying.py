@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eth_typing import HexStr
+
 from ..chain import GOODS, ChainEvent
 from ..strategy.buyer import ConstantPolicy, Weights, choose_award, should_reorder
 from ..transcript import BROADCAST, Performative
@@ -107,7 +109,8 @@ class GoodsBuyer(ApprovalGate, Role):
         if not opened.ok:
             self.state.update_fact("intent", n, status="failed", error=opened.error)
             return
-        receipt = chain.w3.eth.get_transaction_receipt(opened.tx_hash)
+        assert opened.tx_hash is not None  # mined
+        receipt = chain.w3.eth.get_transaction_receipt(HexStr(opened.tx_hash))
         cfp_id = next(e.args["cfpId"] for e in map(chain.decode, receipt["logs"]) if e and e.name == "CfpOpened")
         self.state.update_fact("intent", n, status="open", cfp=int(cfp_id))
         self.say("cfp", int(cfp_id), BROADCAST, Performative.CFP,

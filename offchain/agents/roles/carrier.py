@@ -120,7 +120,7 @@ class CarrierRole(SealedBidder):
         """Custody moved on-chain: our job follows the event, not the receipt we happened to see."""
         order_id = self.order_of_twin(int(e.args["twinId"]))
         job = None if order_id is None else self.state.fact("job", order_id)
-        if job is None:
+        if order_id is None or job is None:
             return
         if e.args["to"] == self.me and job["status"] == "dispatched":
             self.state.update_fact("job", order_id, status="carrying")
