@@ -108,7 +108,7 @@ class LocalWorld:
             VehicleStatus.STRANDED: "stranded",
             VehicleStatus.LOADING: "loading",
             VehicleStatus.HANDOFF: "loading",
-            VehicleStatus.UNLOADING: "arrived",
+            VehicleStatus.UNLOADING: "loading",  # doors open at the dock; "arrived" once it is unloaded
         }
         status: Status = mapping.get(s.status, "in_transit" if s.shipments else "to_pickup")
         if status == "idle" and s.node_id is not None:
