@@ -75,7 +75,7 @@ def test_messages_wait_in_the_outbox_while_the_api_is_down(api: RunningApi, stat
 
 def _keystore(tmp_path: Path, key: bytes) -> Path:
     path = tmp_path / "approver.json"
-    path.write_text(json.dumps(Account.encrypt(key, PASSWORD)))
+    path.write_text(json.dumps(Account.encrypt(key, PASSWORD, iterations=1024)))  # a cheap KDF: this tests the flow
     return path
 
 
@@ -115,6 +115,6 @@ def test_the_cli_reports_a_decision_the_api_refuses(api: RunningApi, state: Agen
 
 def test_the_cli_refuses_a_wrong_keystore_password(api: RunningApi, tmp_path: Path) -> None:
     path = tmp_path / "k.json"
-    path.write_text(json.dumps(Account.encrypt(bytes(APPROVER.key), "other password")))
+    path.write_text(json.dumps(Account.encrypt(bytes(APPROVER.key), "other password", iterations=1024)))
     done = _cli(api, "approve", "0x" + "00" * 32, "--keystore", str(path))
     assert done.returncode == 2 and "cannot decrypt keystore" in done.stderr
