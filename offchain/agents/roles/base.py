@@ -327,4 +327,14 @@ class ApprovalGate(Announcer):
             return None
         if decision is None:
             return None
+        if not (self.state.fact("approval", subject) or {}).get("announced"):
+            # interfaces/agents/README.md: the agent says what it does with the decision
+            action = "acting on the recommendation" if decision.approved else "not acting on it"
+            self.ctx.transcript.say(
+                subject.rsplit(":", 1)[0], BROADCAST, Performative.INFORM,
+                f"{decision.approver[:10]} decided {decision.decision} on {summary}; {self.cfg.name} is {action}",
+                sent_ms=self.ctx.chain.now() * 1000, approval_id=decision.approval_id, decision=decision.decision,
+                approver=decision.approver,
+            )
+            self.state.update_fact("approval", subject, announced=True)
         return bool(decision.approved)

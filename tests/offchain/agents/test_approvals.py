@@ -118,6 +118,8 @@ def test_an_award_above_the_limit_waits_for_the_approver(world: World) -> None:
 
     api.decide(sign_decision(approval_id, "approve", bytes(APPROVER.key), APPROVER.address, "go", 1))
     world.run_until(lambda: wholesaler.stock(c.BEEF).on_hand == 120)
+    said = [m for m in wholesaler.all_messages() if m["content"].get("approval_id") == approval_id]
+    assert [(m["performative"], m["content"]["decision"]) for m in said] == [("inform", "approve")]
 
 
 def test_a_reroute_after_a_severe_verdict_waits_for_the_approver(world: World) -> None:
