@@ -23,7 +23,7 @@ NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
 .PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo audit api openapi \
-        bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai evaluate ipfs-node clean
+        bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai evaluate ipfs-node clean test-agents
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -67,6 +67,9 @@ test-python: setup ipfs-node  ## Python unit and integration tests (no brownie p
 
 test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
+
+test-agents: setup  ## agent tests: strategies, scanner, tx journal, API relay, every process on anvil + LocalWorld
+	pytest -p no:pytest-brownie -q tests/offchain/agents
 
 lint: setup  ## ruff over the Python tree
 	ruff check oracles offchain frontend scripts bench tests
