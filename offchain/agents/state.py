@@ -105,6 +105,8 @@ class OutboxMessage(Base):
     message: Mapped[str] = mapped_column(Text)
     posted: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the API refused it for good (a 4xx other than 408/429); such a message is kept but never re-posted.
+    refused: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Fact(Base):
@@ -274,7 +276,12 @@ class AgentState:
     def pending_messages(self, limit: int = 50) -> list[OutboxMessage]:
         with self.session() as s:
             return list(
-                s.scalars(select(OutboxMessage).where(OutboxMessage.posted.is_(False)).order_by(OutboxMessage.id).limit(limit))
+                s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.posted.is_(False), OutboxMessage.refused.is_(None))
+                    .order_by(OutboxMessage.id)
+                    .limit(limit)
+                )
             )
 
     def all_messages(self) -> list[dict[str, Any]]:
@@ -287,3 +294,15 @@ class AgentState:
             if row is not None:
                 row.posted = posted
                 row.attempts += 1
+
+    def refuse_message(self, message_id: int, reason: str) -> None:
+        with self.session() as s:
+            row = s.get(OutboxMessage, message_id)
+            if row is not None:
+                row.refused = reason
+                row.attempts += 1
+
+    def refused_messages(self) -> list[tuple[dict[str, Any], str]]:
+        with self.session() as s:
+            rows = s.scalars(select(OutboxMessage).where(OutboxMessage.refused.is_not(None)).order_by(OutboxMessage.id))
+            return [(json.loads(r.message), str(r.refused)) for r in rows]

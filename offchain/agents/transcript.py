@@ -86,13 +86,27 @@ class Transcript:
         return message
 
     def flush(self) -> int:
-        """Post what the outbox holds; returns how many were posted. Stops at the first transport error."""
+        """Post what the outbox holds; returns how many were posted.
+
+        Stops at the first transport error or retryable answer (the API is away: order is kept). A message the API
+        refuses for good (any other 4xx: a bug, not an outage) is set aside with the reason, logged as an error,
+        and does not hold back the messages after it.
+        """
         if self.sink is None:
             return 0
         posted = 0
         for row in self.state.pending_messages():
             try:
                 self.sink.post_message(json.loads(row.message))
+            except httpx.HTTPStatusError as exc:
+                status = exc.response.status_code
+                if 400 <= status < 500 and status not in (408, 429):
+                    self.state.refuse_message(row.id, str(exc))
+                    log.error("transcript: the API refused message %s for good: %s", row.id, exc)
+                    continue
+                self.state.mark_message(row.id, posted=False)
+                log.warning("transcript: API answered %s; %s kept in the outbox", status, row.id)
+                break
             except httpx.HTTPError as exc:
                 self.state.mark_message(row.id, posted=False)
                 log.warning("transcript: API unreachable or refused (%s); %s kept in the outbox", exc, row.id)

@@ -14,7 +14,7 @@ import pytest
 from eth_account import Account
 
 from offchain.agents.approvals import ApprovalDesk, HttpApprovalsApi
-from offchain.agents.signing import object_id
+from offchain.agents.signing import object_id, sign_object
 from offchain.agents.state import AgentState
 from offchain.agents.transcript import ApiMessageSink, Performative, Transcript
 from offchain.devkeys import dev_account
@@ -118,3 +118,19 @@ def test_the_cli_refuses_a_wrong_keystore_password(api: RunningApi, tmp_path: Pa
     path.write_text(json.dumps(Account.encrypt(bytes(APPROVER.key), "other password", iterations=1024)))
     done = _cli(api, "approve", "0x" + "00" * 32, "--keystore", str(path))
     assert done.returncode == 2 and "cannot decrypt keystore" in done.stderr
+
+
+
+def test_a_message_the_api_refuses_is_set_aside_and_does_not_block_the_next(api: RunningApi, state: AgentState) -> None:
+    transcript = _transcript(state, api.base_url)
+    signed = sign_object({"conversation": "cfp:31337:903", "sender": AGENT.address, "receiver": "broadcast",
+                          "performative": "inform", "content": {"summary": "signed"}, "tx_hash": None, "sent_ms": 4},
+                         bytes(AGENT.key))
+    state.enqueue_message({**signed, "content": {"summary": "altered after signing"}})  # the signature no longer fits
+    transcript.say("cfp:31337:903", "broadcast", Performative.INFORM, "after", sent_ms=5)
+    assert transcript.flush() == 1
+    assert state.pending_messages() == []
+    [(message, reason)] = state.refused_messages()
+    assert message["content"]["summary"] == "altered after signing" and "401" in reason
+    items = httpx.get(f"{api.base_url}/messages", params={"conversation": "cfp:31337:903"}).json()["items"]
+    assert [m["content"]["summary"] for m in items] == ["after"]
