@@ -160,6 +160,43 @@ class DetectSettings(BaseSettings):
             raise ValueError(f"window lengths must be distinct multiples of novelty_segments={segments}: {bad}")
         return windows
 
+    # --- PCA T²+Q over all signals of a stream (oracles.detect.multivariate) ---------------------------
+    multivariate_warmup_rows: int = Field(
+        default=400,
+        ge=8,
+        description=(
+            "Least rows of a stream's own prefix the PCA model and its limits are learned from (SKAB's"
+            " authors train their T²+Q on 400 rows; at one reefer reading per 10 s, about an hour)."
+            " oracles.evaluate uses NAB's probationary length instead when that is longer."
+        ),
+    )
+    multivariate_variance: float = Field(
+        default=0.9,
+        gt=0,
+        lt=1,
+        description="Share of the warm-up variance the kept principal components explain (the usual 90%).",
+    )
+    multivariate_smooth_rows: int = Field(
+        default=8, ge=1, description="Trailing rows averaged before scoring (single-row sensor noise)."
+    )
+    multivariate_z_threshold: float = Field(
+        default=4.0,
+        gt=0,
+        description=(
+            "Robust z of log T² or log Q against the warm-up at which a row is anomalous; the same a"
+            " priori value as novelty_z_threshold."
+        ),
+    )
+    multivariate_log_scale_floor: float = Field(
+        default=0.05, gt=0, description="Smallest robust spread of the warm-up's log T² and log Q."
+    )
+    multivariate_refractory_rows: int = Field(
+        default=200, ge=0, description="After an alert, rows that cannot open a new one."
+    )
+    multivariate_explain_top: int = Field(
+        default=2, ge=1, description="Contributing signals named in an alert."
+    )
+
     # --- late-arrival forecast (oracles.detect.sla) ---------------------------------------------------
     eta_speed_window_s: int = Field(
         default=1800,
