@@ -183,18 +183,25 @@ class DetectSettings(BaseSettings):
         default=4.0,
         gt=0,
         description=(
-            "Robust z of log T² or log Q against the warm-up at which a row is anomalous; the same a"
-            " priori value as novelty_z_threshold."
+            "Robust z of the cube root of T² or of Q against the warm-up at which a row is anomalous;"
+            " the same a priori value as novelty_z_threshold."
         ),
     )
-    multivariate_log_scale_floor: float = Field(
-        default=0.05, gt=0, description="Smallest robust spread of the warm-up's log T² and log Q."
+    multivariate_root_scale_floor: float = Field(
+        default=0.05, gt=0, description="Smallest robust spread of the warm-up's cube roots of T² and of Q."
     )
     multivariate_refractory_rows: int = Field(
         default=200, ge=0, description="After an alert, rows that cannot open a new one."
     )
-    multivariate_explain_top: int = Field(
-        default=2, ge=1, description="Contributing signals named in an alert."
+    multivariate_explain_top: int = Field(default=2, ge=1, description="Contributing signals named in an alert.")
+
+    multivariate_min_columns: int = Field(
+        default=2,
+        ge=2,
+        description=(
+            "oracles.evaluate's automatic choice: streams with at least this many columns are scored by"
+            " PCA T²+Q (relations between signals), narrower ones by window novelty."
+        ),
     )
 
     # --- late-arrival forecast (oracles.detect.sla) ---------------------------------------------------

@@ -15,11 +15,16 @@ detector learns, once:
   warm-up) and Q, the squared prediction error (distance *off* them: the signals no longer move
   together, e.g. humidity no longer follows temperature when a compressor fails).
 
-The limits are robust, not Gaussian: the statistic of a row is the robust z of ``log(T²)`` and of
-``log(Q)`` against the median and 1.4826 MAD of the warm-up's own values (floored at
-``multivariate_log_scale_floor``), because sensor data are autocorrelated and heavy-tailed and the F and
-Jackson-Mudholkar limits that assume independent Gaussian rows alarm constantly on them. The row's
-statistic is the larger of the two; it crosses at ``multivariate_z_threshold``.
+The limits are robust, not Gaussian: the statistic of a row is the robust z of the cube root of T² and of
+Q against the median and 1.4826 MAD of the warm-up's own values (floored at
+``multivariate_root_scale_floor``). Cube root, because T² and Q are sums of squares, roughly chi-square,
+and the cube root of a chi-square variable is close to normal (Wilson and Hilferty, 1931), so a robust z
+on it means the same thing with one signal left in the residual or seven. Robust and empirical, because
+sensor data are autocorrelated and heavy-tailed and the F and Jackson-Mudholkar limits that assume
+independent Gaussian rows alarm constantly on them. (A log scale was tried first: with one component
+or one residual direction, log chi-square has so wide a spread that a 28-sigma break of a two-signal
+relation stayed under z = 4.) The row's statistic is the larger of the two; it crosses at
+``multivariate_z_threshold``.
 
 Each row is first averaged with the ``multivariate_smooth_rows - 1`` rows before it (trailing, never
 later rows): single-row sensor noise then does not drown a relation that holds over seconds (MSET and
@@ -49,9 +54,10 @@ from oracles.detect.baseline import (
     gate_alerts,
     severity_array,
 )
+from oracles.detect.novelty import BELOW_ALERT
 from oracles.settings import DetectSettings
 
-# Added to T² and Q before the log: a row exactly on the model has Q = 0.
+# Denominator floor of the contribution shares: a row exactly on the model has Q = 0.
 LOG_FLOOR = 1e-12
 
 
@@ -69,7 +75,7 @@ class MultivariateAlert:
 
 @dataclass(frozen=True, slots=True)
 class MultivariateBatch:
-    """Per row: robust z of log T² and of log Q, their maximum, its severity, episode-opening alerts."""
+    """Per row: robust z of the cube roots of T² and of Q, their maximum, its severity, episode-opening alerts."""
 
     t2_z: FloatArray
     q_z: FloatArray
@@ -77,6 +83,12 @@ class MultivariateBatch:
     value: FloatArray
     alert: BoolArray
     alerts: tuple[MultivariateAlert, ...]
+
+    @property
+    def anomaly_score(self) -> FloatArray:
+        """NAB results format: ``value`` on rows that open an episode, below 0.5 on every other row."""
+        score: FloatArray = np.where(self.alert, self.value, np.minimum(self.value, BELOW_ALERT))
+        return score
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +151,7 @@ class PcaT2Q:
         self._variance = settings.multivariate_variance
         self._threshold = settings.multivariate_z_threshold
         self._refractory = settings.multivariate_refractory_rows
-        self._log_floor = settings.multivariate_log_scale_floor
+        self._root_floor = settings.multivariate_root_scale_floor
         self._floor_rel = settings.baseline_scale_floor_rel
         self._floor_abs = settings.baseline_scale_floor_abs
         self._top = settings.multivariate_explain_top
@@ -188,10 +200,10 @@ class PcaT2Q:
         lam = np.maximum(eigenvalues[:keep], 1e-6)
         partial = _Model(centre, scale, vt[:keep].copy(), lam, 0.0, 1.0, 0.0, 1.0)
         t2, q, _ = self._statistics(partial, smoothed)
-        log_t2, log_q = np.log(t2 + LOG_FLOOR), np.log(q + LOG_FLOOR)
-        t2_median, q_median = float(np.median(log_t2)), float(np.median(log_q))
-        t2_scale = max(MAD_TO_SIGMA * float(np.median(np.abs(log_t2 - t2_median))), self._log_floor)
-        q_scale = max(MAD_TO_SIGMA * float(np.median(np.abs(log_q - q_median))), self._log_floor)
+        root_t2, root_q = np.cbrt(t2), np.cbrt(q)
+        t2_median, q_median = float(np.median(root_t2)), float(np.median(root_q))
+        t2_scale = max(MAD_TO_SIGMA * float(np.median(np.abs(root_t2 - t2_median))), self._root_floor)
+        q_scale = max(MAD_TO_SIGMA * float(np.median(np.abs(root_q - q_median))), self._root_floor)
         return _Model(centre, scale, partial.components, lam, t2_median, t2_scale, q_median, q_scale)
 
     @staticmethod
@@ -229,8 +241,8 @@ class PcaT2Q:
             start = self._rows.shape[0] + first_scored  # index in joined of the first scored row
             window = joined[start - (self._smooth - 1) :]
             t2, q, standard = self._statistics(model, self._smoothed(window))
-            t2_z[first_scored:] = np.maximum((np.log(t2 + LOG_FLOOR) - model.t2_median) / model.t2_scale, 0.0)
-            q_z[first_scored:] = np.maximum((np.log(q + LOG_FLOOR) - model.q_median) / model.q_scale, 0.0)
+            t2_z[first_scored:] = np.maximum((np.cbrt(t2) - model.t2_median) / model.t2_scale, 0.0)
+            q_z[first_scored:] = np.maximum((np.cbrt(q) - model.q_median) / model.q_scale, 0.0)
             scores = np.einsum("nd,kd->nk", standard, model.components)
             residual = standard - np.einsum("nk,kd->nd", scores, model.components)
             q_share = residual**2 / np.maximum(q, LOG_FLOOR)[:, None]
