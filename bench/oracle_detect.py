@@ -82,6 +82,10 @@ PUBLISHED_SKAB_F1 = {"Conv-AE": 0.78, "MSET": 0.78, "T2+Q": 0.76, "Isolation For
 LOO_WINDOWS: tuple[tuple[int, ...], ...] = ((16,), (16, 32), (16, 32, 64), (8, 16, 32, 64))
 LOO_THRESHOLDS = (3.5, 4.0, 4.5, 5.0)
 LOO_REFRACTORY = (200, 500)
+# Second leave-one-out: the window-length fusion is a grid dimension too. 'mean' uses the same four
+# thresholds scaled by 0.75 (a mean of several z values spreads less than their maximum).
+LOO_FUSIONS = ("any", "mean")
+MEAN_THRESHOLD_SCALE = 0.75
 SYNTHETIC_SEEDS = range(1, 5)
 
 
@@ -283,29 +287,41 @@ def novelty_statistics(file: LabelledFile, settings: DetectSettings, window: int
 
 
 def gated_detections(
-    stats: dict[int, FloatArray], windows: tuple[int, ...], threshold: float, refractory: int, warmup: int
+    stats: dict[int, FloatArray],
+    windows: tuple[int, ...],
+    threshold: float,
+    refractory: int,
+    warmup: int,
+    fusion: str = "any",
 ) -> list[bool]:
-    """What ``NoveltyStream`` alerts with these settings: any (column, window) crossing, one per episode."""
-    crossed = np.any(np.concatenate([stats[w] for w in windows], axis=1) >= threshold, axis=1)
+    """What ``NoveltyStream`` alerts with these settings, one per episode: 'any' (column, window) crossing
+    ``threshold``, or some column's 'mean' over the windows crossing ``threshold * MEAN_THRESHOLD_SCALE``."""
+    if fusion == "mean":
+        mean = np.mean(np.stack([stats[w] for w in windows]), axis=0)  # (rows, columns)
+        crossed = np.any(mean >= threshold * MEAN_THRESHOLD_SCALE, axis=1)
+    else:
+        crossed = np.any(np.concatenate([stats[w] for w in windows], axis=1) >= threshold, axis=1)
     crossed[:warmup] = False
     alert, _ = gate_alerts(crossed, 0, refractory)
     return [bool(a) for a in alert]
 
 
-def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
+def leave_one_out(
+    folder: Path, settings: DetectSettings, fusions: tuple[str, ...] = ("any",)
+) -> dict[str, Any]:
     """Pick novelty settings on all files but one by NAB standard score, score the one left out."""
     windows_by_file = load_windows(folder)
     files = [load_file(folder, relative, windows_by_file[relative]) for relative in sorted(windows_by_file)]
     lengths = sorted({w for combo in LOO_WINDOWS for w in combo})
     stats = [{w: novelty_statistics(f, settings, w) for w in lengths} for f in files]
-    grid = list(itertools.product(LOO_WINDOWS, LOO_THRESHOLDS, LOO_REFRACTORY))
+    grid = list(itertools.product(LOO_WINDOWS, LOO_THRESHOLDS, LOO_REFRACTORY, fusions))
     # scores[config][file][profile]
     scores: list[list[dict[str, FileScore]]] = []
-    for windows, threshold, refractory in grid:
+    for windows, threshold, refractory, fusion in grid:
         per_file = []
         for f, s in zip(files, stats, strict=True):
             warmup = max(math.ceil(probationary_length(len(f.timestamps), settings.nab_probation_percent)), 1)
-            detections = gated_detections(s, windows, threshold, refractory, warmup)
+            detections = gated_detections(s, windows, threshold, refractory, warmup, fusion)
             per_file.append(
                 {p.name: score_file(detections, f.windows, p, settings.nab_probation_percent) for p in PROFILES}
             )
@@ -320,19 +336,29 @@ def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
     for i, f in enumerate(files):
         others = [j for j in range(len(files)) if j != i]
         best = max(range(len(grid)), key=lambda c: (total(c, others), -c))  # ties: first in grid order
-        windows, threshold, refractory = grid[best]
+        windows, threshold, refractory, fusion = grid[best]
         held_out.append(scores[best][i])
         folds.append(
             {
                 "held_out": f.relative_path,
-                "picked": {"windows": list(windows), "z_threshold": threshold, "refractory_rows": refractory},
+                "picked": {
+                    "windows": list(windows),
+                    "fusion": fusion,
+                    "z_threshold": threshold * (MEAN_THRESHOLD_SCALE if fusion == "mean" else 1.0),
+                    "refractory_rows": refractory,
+                },
                 "picked_on_others_standard": total(best, others),
                 "held_out_standard": scores[best][i]["standard"].normalised,
             }
         )
     everything = list(range(len(files)))
     tuned = max(range(len(grid)), key=lambda c: (total(c, everything), -c))
-    chosen = (settings.novelty_windows, settings.novelty_z_threshold, settings.novelty_refractory_rows)
+    chosen = (
+        settings.novelty_windows,
+        settings.novelty_z_threshold,
+        settings.novelty_refractory_rows,
+        settings.novelty_fusion,
+    )
     fixed = grid.index(chosen) if chosen in grid else None
     held = [fold["held_out_standard"] for fold in folds if fold["held_out_standard"] is not None]
     return {
@@ -340,6 +366,8 @@ def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
             "windows": [list(w) for w in LOO_WINDOWS],
             "z_threshold": list(LOO_THRESHOLDS),
             "refractory_rows": list(LOO_REFRACTORY),
+            "fusion": list(fusions),
+            "mean_threshold_scale": MEAN_THRESHOLD_SCALE,
         },
         "folds": folds,
         "held_out_mean_standard": statistics.fmean(held),
@@ -354,20 +382,28 @@ def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
                 "windows": list(grid[tuned][0]),
                 "z_threshold": grid[tuned][1],
                 "refractory_rows": grid[tuned][2],
+                "fusion": grid[tuned][3],
             },
             "standard": total(tuned, everything),
         },
     }
 
 
-def synthetic_check(settings: DetectSettings) -> dict[str, Any]:
+def mean_fusion(settings: DetectSettings) -> DetectSettings:
+    """The 'mean' fusion option as leave-one-file-out picked it (five of six folds), for comparison."""
+    return settings.model_copy(
+        update={"novelty_fusion": "mean", "novelty_windows": (16, 32), "novelty_mean_z_threshold": 3.0}
+    )
+
+
+def synthetic_check(settings: DetectSettings, detectors: tuple[str, ...] = ("novelty", "baseline")) -> dict[str, Any]:
     """Seeded synthetic series (kinds absent from the dev set, plus anomaly-free ones), fixed settings."""
     series = [labelled_series(kind, seed) for kind in (*KINDS, NORMAL) for seed in SYNTHETIC_SEEDS]
     out: dict[str, Any] = {"seeds": list(SYNTHETIC_SEEDS), "rows_per_series": int(series[0].values.shape[0])}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_nab_folder(folder, series)
-        for detector in ("novelty", "baseline"):
+        for detector in detectors:
             report = evaluate(folder, settings, detector=detector, progress=False)
             by_kind: dict[str, dict[str, Any]] = {}
             for kind in (*KINDS, NORMAL):
@@ -461,7 +497,11 @@ def main() -> int:
     }
     if (args.data / "nab" / "combined_windows.json").is_file():
         honesty["nab_leave_one_out"] = leave_one_out(args.data / "nab", settings)
+        honesty["nab_leave_one_out_with_fusion"] = leave_one_out(args.data / "nab", settings, LOO_FUSIONS)
+        mean_report = evaluate(args.data / "nab", mean_fusion(settings), detector="novelty", progress=False)
+        honesty["nab_mean_fusion_16_32_dev"] = mean_report["total"]
     honesty["synthetic_unseen"] = synthetic_check(settings)
+    honesty["synthetic_unseen_mean_fusion"] = synthetic_check(mean_fusion(settings), detectors=("novelty",))
     result = {
         "machine": {
             "python": platform.python_version(),
@@ -497,27 +537,40 @@ def main() -> int:
             f"(P {total['precision']:.2f} R {total['recall']:.2f})  row F1 {total['point_f1']:.2f}  "
             f"delay {total['mean_delay_rows']:.0f} rows"
         )
-    loo = honesty.get("nab_leave_one_out")
-    if loo is not None:
+    for key in ("nab_leave_one_out", "nab_leave_one_out_with_fusion"):
+        loo = honesty.get(key)
+        if loo is None:
+            continue
         pooled = loo["held_out_pooled"]
         print(
-            f"NAB leave-one-file-out: held-out mean std {loo['held_out_mean_standard']:.1f}; pooled std"
+            f"{key}: held-out mean std {loo['held_out_mean_standard']:.1f}; pooled std"
             f" {pooled['standard']:.1f} lowFP {pooled['reward_low_FP_rate']:.1f}"
             f" lowFN {pooled['reward_low_FN_rate']:.1f}"
         )
         for fold in loo["folds"]:
             print(f"  {fold['held_out']:<56} {fold['held_out_standard']:6.1f}  picked {fold['picked']}")
-    for detector in ("novelty", "baseline"):
-        synthetic = honesty["synthetic_unseen"][detector]
+    if "nab_mean_fusion_16_32_dev" in honesty:
+        nab = honesty["nab_mean_fusion_16_32_dev"]["nab"]
+        print(f"NAB dev, mean fusion (16, 32) z 3.0: std {nab['standard']:.1f}")
+    for key, detector in (
+        ("synthetic_unseen", "novelty"),
+        ("synthetic_unseen", "baseline"),
+        ("synthetic_unseen_mean_fusion", "novelty"),
+    ):
+        synthetic = honesty[key][detector]
         kinds = ", ".join(
             f"{k} {v['detected_windows']}/{v['windows']}"
             if k != NORMAL
             else f"none {v['false_alarms_per_10k_rows']:.1f} false alarms/10k rows"
             for k, v in synthetic["by_kind"].items()
         )
-        print(f"synthetic {detector:<9} NAB std {synthetic['total']['nab']['standard']:.1f}  {kinds}")
-    noise = honesty["synthetic_unseen"]["white_noise_novelty"]
-    print(f"white noise, novelty: {noise['alerts']} alerts, {noise['alerts_per_10k_rows']:.1f} per 10k scored rows")
+        label = "novelty-mean" if key.endswith("mean_fusion") else detector
+        print(f"synthetic {label:<12} NAB std {synthetic['total']['nab']['standard']:.1f}  {kinds}")
+    for key in ("synthetic_unseen", "synthetic_unseen_mean_fusion"):
+        noise = honesty[key]["white_noise_novelty"]
+        print(
+            f"white noise, {key}: {noise['alerts']} alerts, {noise['alerts_per_10k_rows']:.1f} per 10k scored rows"
+        )
     mv = honesty["synthetic_unseen"]["multivariate"]
     print(
         f"related signals, PCA T²+Q: {mv['false_alarms_anomaly_free']} false alarms"
