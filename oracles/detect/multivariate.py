@@ -58,7 +58,7 @@ from oracles.detect.novelty import BELOW_ALERT
 from oracles.settings import DetectSettings
 
 # Denominator floor of the contribution shares: a row exactly on the model has Q = 0.
-LOG_FLOOR = 1e-12
+SHARE_FLOOR = 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +199,7 @@ class PcaT2Q:
         # A direction with no warm-up variance would make T² divide by zero: give it the floor variance.
         lam = np.maximum(eigenvalues[:keep], 1e-6)
         partial = _Model(centre, scale, vt[:keep].copy(), lam, 0.0, 1.0, 0.0, 1.0)
-        t2, q, _ = self._statistics(partial, smoothed)
+        t2, q, *_ = self._statistics(partial, smoothed)
         root_t2, root_q = np.cbrt(t2), np.cbrt(q)
         t2_median, q_median = float(np.median(root_t2)), float(np.median(root_q))
         t2_scale = max(MAD_TO_SIGMA * float(np.median(np.abs(root_t2 - t2_median))), self._root_floor)
@@ -207,7 +207,10 @@ class PcaT2Q:
         return _Model(centre, scale, partial.components, lam, t2_median, t2_scale, q_median, q_scale)
 
     @staticmethod
-    def _statistics(model: _Model, smoothed: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def _statistics(
+        model: _Model, smoothed: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """T², Q, and the standardised rows, their component scores and residuals (for explanations)."""
         standard = (smoothed - model.centre) / model.scale
         # einsum, not BLAS: its summation order does not depend on the batch shape, so results are
         # bit-identical however the stream is cut into batches.
@@ -215,7 +218,17 @@ class PcaT2Q:
         t2 = np.einsum("nk,nk->n", scores, scores / model.eigenvalues)
         residual = standard - np.einsum("nk,kd->nd", scores, model.components)
         q = np.einsum("nd,nd->n", residual, residual)
-        return t2, q, standard
+        return t2, q, standard, scores, residual
+
+    def _shares(
+        self, model: _Model, use_q: bool, standard: FloatArray, scores: FloatArray, residual: FloatArray
+    ) -> FloatArray:
+        """Each signal's share of Q (its squared residual) or of T² (its term z_j sum_i t_i p_ij / lambda_i)."""
+        if use_q:
+            squared: FloatArray = residual**2
+            return squared / max(float(squared.sum()), SHARE_FLOOR)
+        terms: FloatArray = standard * ((scores / model.eigenvalues) @ model.components)
+        return terms / max(float(terms.sum()), SHARE_FLOOR)
 
     def score_batch(self, rows: Sequence[Sequence[float]] | FloatArray) -> MultivariateBatch:
         """Score consecutive rows (rows x columns) in order; each row sees only itself and earlier rows."""
@@ -234,30 +247,42 @@ class PcaT2Q:
             # Rows before the fit index are warm-up: learned from, never scored.
             first_scored = self._warmup - self._seen
             self._model = self._fit(joined[: self._rows.shape[0] + first_scored])
-        contributions: FloatArray | None = None
-        q_share: FloatArray | None = None
+        explained: tuple[_Model, FloatArray, FloatArray, FloatArray] | None = None
         if self._model is not None and first_scored < count:
             model = self._model
             start = self._rows.shape[0] + first_scored  # index in joined of the first scored row
             window = joined[start - (self._smooth - 1) :]
-            t2, q, standard = self._statistics(model, self._smoothed(window))
+            t2, q, standard, scores, residual = self._statistics(model, self._smoothed(window))
             t2_z[first_scored:] = np.maximum((np.cbrt(t2) - model.t2_median) / model.t2_scale, 0.0)
             q_z[first_scored:] = np.maximum((np.cbrt(q) - model.q_median) / model.q_scale, 0.0)
-            scores = np.einsum("nd,kd->nk", standard, model.components)
-            residual = standard - np.einsum("nk,kd->nd", scores, model.components)
-            q_share = residual**2 / np.maximum(q, LOG_FLOOR)[:, None]
-            t2_part = standard * np.einsum("nk,kd->nd", scores / model.eigenvalues, model.components)
-            contributions = t2_part / np.maximum(t2, LOG_FLOOR)[:, None]
+            explained = (model, standard, scores, residual)
         statistic = np.maximum(t2_z, q_z)
         exceeds = statistic >= self._threshold
         alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
         value = severity_array(statistic, self._threshold)
-        alerts: list[MultivariateAlert] = []
+        # Only scored rows have a statistic above 0, so rows that alert always have an explanation.
+        alerts = () if explained is None else self._explain(alert, first_scored, t2_z, q_z, value, explained)
+        keep = self._warmup if self._model is None else self._smooth - 1
+        self._rows = joined[joined.shape[0] - min(keep, joined.shape[0]) :].copy() if keep else joined[:0].copy()
+        self._seen += count
+        return MultivariateBatch(t2_z, q_z, statistic, value, alert, alerts)
+
+    def _explain(
+        self,
+        alert: BoolArray,
+        first_scored: int,
+        t2_z: FloatArray,
+        q_z: FloatArray,
+        value: FloatArray,
+        explained: tuple[_Model, FloatArray, FloatArray, FloatArray],
+    ) -> tuple[MultivariateAlert, ...]:
+        """The statistic that crossed on each alert row and the signals with the largest share of it."""
+        model, standard, scores, residual = explained
+        alerts = []
         for row in np.flatnonzero(alert):
-            assert contributions is not None and q_share is not None  # alerts only on scored rows
             local = int(row) - first_scored
-            use_q = q_z[row] >= t2_z[row]
-            shares = q_share[local] if use_q else contributions[local]
+            use_q = bool(q_z[row] >= t2_z[row])
+            shares = self._shares(model, use_q, standard[local], scores[local], residual[local])
             order = np.argsort(-shares, kind="stable")[: self._top]
             named = tuple((self.columns[j], float(shares[j])) for j in order)
             alerts.append(
@@ -266,14 +291,11 @@ class PcaT2Q:
                     detector="pca_q" if use_q else "pca_t2",
                     signal="+".join(name for name, _ in named),
                     value=float(value[row]),
-                    statistic=float(statistic[row]),
+                    statistic=float(max(q_z[row], t2_z[row])),
                     contributions=named,
                 )
             )
-        keep = self._warmup if self._model is None else self._smooth - 1
-        self._rows = joined[joined.shape[0] - min(keep, joined.shape[0]) :].copy() if keep else joined[:0].copy()
-        self._seen += count
-        return MultivariateBatch(t2_z, q_z, statistic, value, alert, tuple(alerts))
+        return tuple(alerts)
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state; floats survive a JSON round trip exactly (shortest repr)."""
