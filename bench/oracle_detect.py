@@ -50,6 +50,7 @@ from oracles.detect.baseline import (  # noqa: E402
 )
 from oracles.detect.ensemble import ShipmentMonitor  # noqa: E402
 from oracles.detect.learned import WindowIsolationForest  # noqa: E402
+from oracles.detect.multivariate import PcaT2Q  # noqa: E402
 from oracles.detect.novelty import NoveltyStream, WindowNovelty  # noqa: E402
 from oracles.detect.sla import SlaMonitor, SlaTerms  # noqa: E402
 from oracles.detect.synthetic import KINDS, NORMAL, labelled_series, write_nab_folder  # noqa: E402
@@ -81,6 +82,10 @@ PUBLISHED_SKAB_F1 = {"Conv-AE": 0.78, "MSET": 0.78, "T2+Q": 0.76, "Isolation For
 LOO_WINDOWS: tuple[tuple[int, ...], ...] = ((16,), (16, 32), (16, 32, 64), (8, 16, 32, 64))
 LOO_THRESHOLDS = (3.5, 4.0, 4.5, 5.0)
 LOO_REFRACTORY = (200, 500)
+# Second leave-one-out: the window-length fusion is a grid dimension too. 'mean' uses the same four
+# thresholds scaled by 0.75 (a mean of several z values spreads less than their maximum).
+LOO_FUSIONS = ("any", "mean")
+MEAN_THRESHOLD_SCALE = 0.75
 SYNTHETIC_SEEDS = range(1, 5)
 
 
@@ -220,10 +225,36 @@ def throughput(n: int, settings: DetectSettings) -> dict[str, Any]:
             stream.score_batch(rows[i : i + DEVICE_BATCH])
 
     out["window_novelty_two_signals"] = per_core_rate(novelty_two_signals, novelty_rows)
+    pair = np.column_stack([temp, hum])
+
+    def pca_two_signals() -> None:
+        detector = PcaT2Q(("temp_c", "humidity_pct"), settings)
+        for i in range(0, n, DEVICE_BATCH):
+            detector.score_batch(pair[i : i + DEVICE_BATCH])
+
+    def pca_one_reading_per_call() -> None:
+        detector = PcaT2Q(("temp_c", "humidity_pct"), settings)
+        for i in range(len(single)):
+            detector.score_batch(pair[i : i + 1])
+
+    eight = np.random.default_rng(3).normal(size=(n, 8)) + temp[:, None]
+
+    def pca_eight_signals() -> None:
+        detector = PcaT2Q([f"s{k}" for k in range(8)], settings)
+        for i in range(0, n, DEVICE_BATCH):
+            detector.score_batch(eight[i : i + DEVICE_BATCH])
+
+    out["pca_t2q_two_signals"] = per_core_rate(pca_two_signals, n)
+    out["pca_t2q_two_signals_one_reading_per_call"] = per_core_rate(pca_one_reading_per_call, len(single))
+    out["pca_t2q_eight_signals"] = per_core_rate(pca_eight_signals, n)
     return out
 
 
-DETECTOR_RUNS = (("novelty", False), ("baseline", False), ("baseline", True))
+# "auto" is window novelty on NAB's one-column files and PCA T²+Q on SKAB's eight-column ones.
+DETECTOR_RUNS = {
+    "nab": (("auto", False), ("baseline", False), ("baseline", True)),
+    "skab": (("auto", False), ("novelty", False), ("baseline", False), ("baseline", True)),
+}
 
 
 def quality(data: Path, settings: DetectSettings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -234,7 +265,7 @@ def quality(data: Path, settings: DetectSettings) -> tuple[dict[str, Any], list[
         if not (folder / "combined_windows.json").is_file():
             sys.stderr.write(f"skipping {folder}: no combined_windows.json\n")
             continue
-        for detector, use_forest in DETECTOR_RUNS:
+        for detector, use_forest in DETECTOR_RUNS[source]:
             label = f"{source}/{detector}{'+iforest' if use_forest else ''}"
             started = time.process_time()
             report = evaluate(
@@ -256,29 +287,41 @@ def novelty_statistics(file: LabelledFile, settings: DetectSettings, window: int
 
 
 def gated_detections(
-    stats: dict[int, FloatArray], windows: tuple[int, ...], threshold: float, refractory: int, warmup: int
+    stats: dict[int, FloatArray],
+    windows: tuple[int, ...],
+    threshold: float,
+    refractory: int,
+    warmup: int,
+    fusion: str = "any",
 ) -> list[bool]:
-    """What ``NoveltyStream`` alerts with these settings: any (column, window) crossing, one per episode."""
-    crossed = np.any(np.concatenate([stats[w] for w in windows], axis=1) >= threshold, axis=1)
+    """What ``NoveltyStream`` alerts with these settings, one per episode: 'any' (column, window) crossing
+    ``threshold``, or some column's 'mean' over the windows crossing ``threshold * MEAN_THRESHOLD_SCALE``."""
+    if fusion == "mean":
+        mean = np.mean(np.stack([stats[w] for w in windows]), axis=0)  # (rows, columns)
+        crossed = np.any(mean >= threshold * MEAN_THRESHOLD_SCALE, axis=1)
+    else:
+        crossed = np.any(np.concatenate([stats[w] for w in windows], axis=1) >= threshold, axis=1)
     crossed[:warmup] = False
     alert, _ = gate_alerts(crossed, 0, refractory)
     return [bool(a) for a in alert]
 
 
-def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
+def leave_one_out(
+    folder: Path, settings: DetectSettings, fusions: tuple[str, ...] = ("any",)
+) -> dict[str, Any]:
     """Pick novelty settings on all files but one by NAB standard score, score the one left out."""
     windows_by_file = load_windows(folder)
     files = [load_file(folder, relative, windows_by_file[relative]) for relative in sorted(windows_by_file)]
     lengths = sorted({w for combo in LOO_WINDOWS for w in combo})
     stats = [{w: novelty_statistics(f, settings, w) for w in lengths} for f in files]
-    grid = list(itertools.product(LOO_WINDOWS, LOO_THRESHOLDS, LOO_REFRACTORY))
+    grid = list(itertools.product(LOO_WINDOWS, LOO_THRESHOLDS, LOO_REFRACTORY, fusions))
     # scores[config][file][profile]
     scores: list[list[dict[str, FileScore]]] = []
-    for windows, threshold, refractory in grid:
+    for windows, threshold, refractory, fusion in grid:
         per_file = []
         for f, s in zip(files, stats, strict=True):
             warmup = max(math.ceil(probationary_length(len(f.timestamps), settings.nab_probation_percent)), 1)
-            detections = gated_detections(s, windows, threshold, refractory, warmup)
+            detections = gated_detections(s, windows, threshold, refractory, warmup, fusion)
             per_file.append(
                 {p.name: score_file(detections, f.windows, p, settings.nab_probation_percent) for p in PROFILES}
             )
@@ -293,19 +336,29 @@ def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
     for i, f in enumerate(files):
         others = [j for j in range(len(files)) if j != i]
         best = max(range(len(grid)), key=lambda c: (total(c, others), -c))  # ties: first in grid order
-        windows, threshold, refractory = grid[best]
+        windows, threshold, refractory, fusion = grid[best]
         held_out.append(scores[best][i])
         folds.append(
             {
                 "held_out": f.relative_path,
-                "picked": {"windows": list(windows), "z_threshold": threshold, "refractory_rows": refractory},
+                "picked": {
+                    "windows": list(windows),
+                    "fusion": fusion,
+                    "z_threshold": threshold * (MEAN_THRESHOLD_SCALE if fusion == "mean" else 1.0),
+                    "refractory_rows": refractory,
+                },
                 "picked_on_others_standard": total(best, others),
                 "held_out_standard": scores[best][i]["standard"].normalised,
             }
         )
     everything = list(range(len(files)))
     tuned = max(range(len(grid)), key=lambda c: (total(c, everything), -c))
-    chosen = (settings.novelty_windows, settings.novelty_z_threshold, settings.novelty_refractory_rows)
+    chosen = (
+        settings.novelty_windows,
+        settings.novelty_z_threshold,
+        settings.novelty_refractory_rows,
+        settings.novelty_fusion,
+    )
     fixed = grid.index(chosen) if chosen in grid else None
     held = [fold["held_out_standard"] for fold in folds if fold["held_out_standard"] is not None]
     return {
@@ -313,6 +366,8 @@ def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
             "windows": [list(w) for w in LOO_WINDOWS],
             "z_threshold": list(LOO_THRESHOLDS),
             "refractory_rows": list(LOO_REFRACTORY),
+            "fusion": list(fusions),
+            "mean_threshold_scale": MEAN_THRESHOLD_SCALE,
         },
         "folds": folds,
         "held_out_mean_standard": statistics.fmean(held),
@@ -327,20 +382,28 @@ def leave_one_out(folder: Path, settings: DetectSettings) -> dict[str, Any]:
                 "windows": list(grid[tuned][0]),
                 "z_threshold": grid[tuned][1],
                 "refractory_rows": grid[tuned][2],
+                "fusion": grid[tuned][3],
             },
             "standard": total(tuned, everything),
         },
     }
 
 
-def synthetic_check(settings: DetectSettings) -> dict[str, Any]:
+def mean_fusion(settings: DetectSettings) -> DetectSettings:
+    """The 'mean' fusion option as leave-one-file-out picked it (five of six folds), for comparison."""
+    return settings.model_copy(
+        update={"novelty_fusion": "mean", "novelty_windows": (16, 32), "novelty_mean_z_threshold": 3.0}
+    )
+
+
+def synthetic_check(settings: DetectSettings, detectors: tuple[str, ...] = ("novelty", "baseline")) -> dict[str, Any]:
     """Seeded synthetic series (kinds absent from the dev set, plus anomaly-free ones), fixed settings."""
     series = [labelled_series(kind, seed) for kind in (*KINDS, NORMAL) for seed in SYNTHETIC_SEEDS]
     out: dict[str, Any] = {"seeds": list(SYNTHETIC_SEEDS), "rows_per_series": int(series[0].values.shape[0])}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_nab_folder(folder, series)
-        for detector in ("novelty", "baseline"):
+        for detector in detectors:
             report = evaluate(folder, settings, detector=detector, progress=False)
             by_kind: dict[str, dict[str, Any]] = {}
             for kind in (*KINDS, NORMAL):
@@ -357,7 +420,52 @@ def synthetic_check(settings: DetectSettings) -> dict[str, Any]:
                 }
             out[detector] = {"total": report["total"], "by_kind": by_kind}
     out["white_noise_novelty"] = white_noise_false_alarms(settings)
+    out["multivariate"] = multivariate_check(settings)
     return out
+
+
+def related_signals(rng: np.random.Generator, rows: int, signals: int) -> FloatArray:
+    """Signals driven by one shared AR(1) state (a thermostat cycle) with their own gains and noise."""
+    state = np.zeros(rows)
+    shocks = rng.normal(0, 1, rows)
+    for i in range(1, rows):
+        state[i] = 0.98 * state[i - 1] + shocks[i]
+    gains = rng.uniform(0.5, 2.0, signals) * rng.choice([-1.0, 1.0], signals)
+    values: FloatArray = state[:, None] * gains + rng.normal(0, 1.0, (rows, signals))
+    return values
+
+
+def multivariate_check(settings: DetectSettings, series: int = 10, rows: int = 4032) -> dict[str, Any]:
+    """PCA T²+Q, fixed settings, on seeded related signals (generated once, never adjusted after a score):
+    false alarms with nothing to find, and the first alert after one signal leaves the shared state."""
+    false_alarms, delays, missed = 0, [], 0
+    onset = rows // 2
+    for seed in range(series):
+        rng = np.random.default_rng(2000 + seed)
+        signals = 2 + seed % 4
+        normal = related_signals(rng, rows, signals)
+        false_alarms += int(PcaT2Q([f"s{k}" for k in range(signals)], settings).score_batch(normal).alert.sum())
+        broken = normal.copy()
+        # The first signal stops following the shared state (a failed sensor or compressor): its own
+        # noise around its last level.
+        broken[onset:, 0] = broken[onset - 1, 0] + rng.normal(0, 1.0, rows - onset)
+        batch = PcaT2Q([f"s{k}" for k in range(signals)], settings).score_batch(broken)
+        hits = [a for a in batch.alerts if a.row >= onset]
+        if hits:
+            delays.append(hits[0].row - onset)
+        else:
+            missed += 1
+    scored = series * (rows - settings.multivariate_warmup_rows)
+    return {
+        "series": series,
+        "rows_per_series": rows,
+        "signals": "2 to 5",
+        "false_alarms_anomaly_free": false_alarms,
+        "false_alarms_per_10k_rows": 1e4 * false_alarms / scored,
+        "relation_breaks": series,
+        "relation_breaks_found": series - missed,
+        "delay_rows": delays,
+    }
 
 
 def white_noise_false_alarms(settings: DetectSettings, series: int = 10, rows: int = 4032) -> dict[str, Any]:
@@ -389,7 +497,11 @@ def main() -> int:
     }
     if (args.data / "nab" / "combined_windows.json").is_file():
         honesty["nab_leave_one_out"] = leave_one_out(args.data / "nab", settings)
+        honesty["nab_leave_one_out_with_fusion"] = leave_one_out(args.data / "nab", settings, LOO_FUSIONS)
+        mean_report = evaluate(args.data / "nab", mean_fusion(settings), detector="novelty", progress=False)
+        honesty["nab_mean_fusion_16_32_dev"] = mean_report["total"]
     honesty["synthetic_unseen"] = synthetic_check(settings)
+    honesty["synthetic_unseen_mean_fusion"] = synthetic_check(mean_fusion(settings), detectors=("novelty",))
     result = {
         "machine": {
             "python": platform.python_version(),
@@ -425,27 +537,46 @@ def main() -> int:
             f"(P {total['precision']:.2f} R {total['recall']:.2f})  row F1 {total['point_f1']:.2f}  "
             f"delay {total['mean_delay_rows']:.0f} rows"
         )
-    loo = honesty.get("nab_leave_one_out")
-    if loo is not None:
+    for key in ("nab_leave_one_out", "nab_leave_one_out_with_fusion"):
+        loo = honesty.get(key)
+        if loo is None:
+            continue
         pooled = loo["held_out_pooled"]
         print(
-            f"NAB leave-one-file-out: held-out mean std {loo['held_out_mean_standard']:.1f}; pooled std"
+            f"{key}: held-out mean std {loo['held_out_mean_standard']:.1f}; pooled std"
             f" {pooled['standard']:.1f} lowFP {pooled['reward_low_FP_rate']:.1f}"
             f" lowFN {pooled['reward_low_FN_rate']:.1f}"
         )
         for fold in loo["folds"]:
             print(f"  {fold['held_out']:<56} {fold['held_out_standard']:6.1f}  picked {fold['picked']}")
-    for detector in ("novelty", "baseline"):
-        synthetic = honesty["synthetic_unseen"][detector]
+    if "nab_mean_fusion_16_32_dev" in honesty:
+        nab = honesty["nab_mean_fusion_16_32_dev"]["nab"]
+        print(f"NAB dev, mean fusion (16, 32) z 3.0: std {nab['standard']:.1f}")
+    for key, detector in (
+        ("synthetic_unseen", "novelty"),
+        ("synthetic_unseen", "baseline"),
+        ("synthetic_unseen_mean_fusion", "novelty"),
+    ):
+        synthetic = honesty[key][detector]
         kinds = ", ".join(
             f"{k} {v['detected_windows']}/{v['windows']}"
             if k != NORMAL
             else f"none {v['false_alarms_per_10k_rows']:.1f} false alarms/10k rows"
             for k, v in synthetic["by_kind"].items()
         )
-        print(f"synthetic {detector:<9} NAB std {synthetic['total']['nab']['standard']:.1f}  {kinds}")
-    noise = honesty["synthetic_unseen"]["white_noise_novelty"]
-    print(f"white noise, novelty: {noise['alerts']} alerts, {noise['alerts_per_10k_rows']:.1f} per 10k scored rows")
+        label = "novelty-mean" if key.endswith("mean_fusion") else detector
+        print(f"synthetic {label:<12} NAB std {synthetic['total']['nab']['standard']:.1f}  {kinds}")
+    for key in ("synthetic_unseen", "synthetic_unseen_mean_fusion"):
+        noise = honesty[key]["white_noise_novelty"]
+        print(
+            f"white noise, {key}: {noise['alerts']} alerts, {noise['alerts_per_10k_rows']:.1f} per 10k scored rows"
+        )
+    mv = honesty["synthetic_unseen"]["multivariate"]
+    print(
+        f"related signals, PCA T²+Q: {mv['false_alarms_anomaly_free']} false alarms"
+        f" ({mv['false_alarms_per_10k_rows']:.1f} per 10k rows); relation breaks found"
+        f" {mv['relation_breaks_found']}/{mv['relation_breaks']}, delays {mv['delay_rows']} rows"
+    )
     print(f"wrote {RESULTS / 'detect.json'} and {RESULTS / 'nab_scores.json'}")
     return 0
 

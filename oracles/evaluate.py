@@ -1,13 +1,16 @@
 """Evaluate the streaming detector on labelled data in NAB layout.
 
-    python -m oracles.evaluate DATA_DIR [--json] [--results-dir OUT] [--detector novelty|baseline]
-                                        [--isolation-forest]
+    python -m oracles.evaluate DATA_DIR [--json] [--results-dir OUT]
+                                        [--detector auto|novelty|multivariate|baseline] [--isolation-forest]
 
 DATA_DIR holds CSV files (a ``timestamp`` column and numeric columns) in sub-folders and, at its root,
 ``combined_windows.json`` mapping each file's relative path to its inclusive anomaly windows. Every file
-listed there is replayed row by row through a fresh detector (``NoveltyStream`` by default, or the
-robust-baseline ``StreamDetector``; no look-ahead; thresholds from ``DetectSettings``, never fitted here;
-NAB's probationary rows are the detector's warm-up and never alert) and scored with NAB's scorer,
+listed there is replayed row by row through a fresh detector (no look-ahead; thresholds from
+``DetectSettings``, never fitted here; NAB's probationary rows are the detector's warm-up and never
+alert). The default ``auto`` picks by the file's width alone, a rule fixed in config: PCA T²+Q
+(``PcaT2Q``) for files with at least ``multivariate_min_columns`` columns, window novelty
+(``NoveltyStream``) for narrower ones; ``--detector`` forces one, or the robust-baseline
+``StreamDetector``) and scored with NAB's scorer,
 event-level precision/recall/F1, detection delay and row-level F1. ``--results-dir`` writes NAB results
 files so NAB's own scorer can re-check the numbers.
 """
@@ -33,6 +36,7 @@ import pandas as pd
 
 from oracles.detect.baseline import DetectorInputError, FloatArray
 from oracles.detect.ensemble import StreamDetector, season_rows_for
+from oracles.detect.multivariate import MultivariateAlert, PcaT2Q
 from oracles.detect.novelty import NoveltyStream
 from oracles.nab_scoring import (
     PROFILES,
@@ -52,7 +56,7 @@ logger = logging.getLogger("oracles.evaluate")
 WINDOWS_FILE = "combined_windows.json"
 # Rows per batch fed to the detector: the streaming state is carried between batches exactly.
 REPLAY_BATCH = 4096
-DETECTORS = ("novelty", "baseline")
+DETECTORS = ("auto", "novelty", "multivariate", "baseline")
 
 
 class EvaluationInputError(ValueError):
@@ -132,14 +136,28 @@ class Replayed:
     alerts: list[dict[str, Any]]
 
 
+def resolve_detector(detector_name: str, columns: int, settings: DetectSettings) -> str:
+    """The detector ``auto`` stands for on a file of ``columns`` numeric columns; others unchanged."""
+    if detector_name != "auto":
+        return detector_name
+    return "multivariate" if columns >= settings.multivariate_min_columns else "novelty"
+
+
 def replay(
-    file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool, detector_name: str = "novelty"
+    file: LabelledFile, settings: DetectSettings, use_isolation_forest: bool, detector_name: str = "auto"
 ) -> Replayed:
     """Stream the file through a fresh detector, in batches, each row seeing only the rows before it."""
     # Detectors learn on the rows NAB does not score, as NAB's own detectors do with the probation period.
     warmup = max(math.ceil(probationary_length(len(file.timestamps), settings.nab_probation_percent)), 1)
+    detector_name = resolve_detector(detector_name, len(file.columns), settings)
     if detector_name == "novelty":
         return _run(NoveltyStream(file.columns, settings, min_history=warmup), file)
+    if detector_name == "multivariate":
+        if len(file.columns) < 2:
+            raise EvaluationInputError(
+                f"{file.relative_path}: the multivariate detector needs two or more columns"
+            )
+        return _run(PcaT2Q(file.columns, settings, warmup_rows=warmup), file)
     if detector_name != "baseline":
         raise EvaluationInputError(f"unknown detector {detector_name!r}; choose one of {DETECTORS}")
     forest = use_isolation_forest and warmup >= settings.iforest_window + 8
@@ -155,7 +173,7 @@ def replay(
     return _run(detector, file)
 
 
-def _run(detector: StreamDetector | NoveltyStream, file: LabelledFile) -> Replayed:
+def _run(detector: StreamDetector | NoveltyStream | PcaT2Q, file: LabelledFile) -> Replayed:
     scores = np.empty(file.values.shape[0])
     state = np.empty(file.values.shape[0])
     alerts: list[dict[str, Any]] = []
@@ -173,6 +191,8 @@ def _run(detector: StreamDetector | NoveltyStream, file: LabelledFile) -> Replay
                 "signal": a.signal,
                 "severity": a.value,
                 "statistic": a.statistic,
+                # Which signals drove a multivariate statistic, with their shares of it.
+                **({"contributions": dict(a.contributions)} if isinstance(a, MultivariateAlert) else {}),
             }
             for a in result.alerts
             if result.alert[a.row]
@@ -290,6 +310,11 @@ def format_table(rows: list[dict[str, Any]], total: dict[str, Any]) -> str:
 
 
 def describe_detector(settings: DetectSettings, use_isolation_forest: bool, detector_name: str) -> str:
+    if detector_name == "auto":
+        novelty = describe_detector(settings, use_isolation_forest, "novelty")
+        return f"auto: pca_t2q if >= {settings.multivariate_min_columns} columns, else {novelty}"
+    if detector_name == "multivariate":
+        return f"pca_t2q(variance={settings.multivariate_variance}, smooth={settings.multivariate_smooth_rows})"
     if detector_name == "novelty":
         return "+".join(f"window_novelty{w}" for w in settings.novelty_windows)
     parts = ["robust_baseline"]
@@ -306,7 +331,7 @@ def evaluate(
     *,
     results_dir: Path | None = None,
     use_isolation_forest: bool = False,
-    detector: str = "novelty",
+    detector: str = "auto",
     progress: bool = True,
 ) -> dict[str, Any]:
     if detector not in DETECTORS:
@@ -354,8 +379,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--detector",
         choices=DETECTORS,
-        default="novelty",
-        help="novelty: multi-scale window novelty (default); baseline: robust median/MAD baselines",
+        default="auto",
+        help=(
+            "auto (default): multivariate for files of >= multivariate_min_columns columns, novelty"
+            " otherwise; novelty: multi-scale window novelty; multivariate: PCA T²+Q; baseline: robust"
+            " median/MAD baselines"
+        ),
     )
     parser.add_argument(
         "--isolation-forest",

@@ -6,6 +6,8 @@
 * ``baseline``: ``RobustBaseline`` (rolling median/MAD, optional time-of-day season), ``SmoothedBaseline``
   (the same on a rolling median: slow changes), ``RelationBaseline`` (one signal against another).
 * ``learned``: ``WindowIsolationForest`` fitted on the stream's own warm-up prefix.
+* ``novelty``: ``WindowNovelty`` / ``NoveltyStream`` (nearest-neighbour window distance, any change of shape).
+* ``multivariate``: ``PcaT2Q`` (Hotelling T² and Q on a PCA of the warm-up: broken relations between signals).
 * ``ensemble``: ``StreamDetector`` (any numeric columns, used by ``oracles.evaluate``) and
   ``ShipmentMonitor`` (what an oracle node runs per shipment).
 

@@ -17,6 +17,7 @@ from oracles.evaluate import main
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 2000
 SPIKE_ROW = 1500
+BREAK_ROW = 1050
 
 
 def stamps(n: int) -> list[datetime]:
@@ -135,9 +136,30 @@ def test_results_dir_rows_match_the_data_rows_and_alerts(
         assert int((frame["anomaly_score"] >= 0.5).sum()) == row["alarm_events"]
 
 
-def test_default_detector_is_window_novelty(labelled_dir: Path):
+def test_default_detector_chooses_by_the_number_of_columns(labelled_dir: Path):
     report = json.loads(run(str(labelled_dir), "--json").stdout.strip().splitlines()[-1])
-    assert report["detector"] == "window_novelty16+window_novelty32+window_novelty64"
+    novelty = "window_novelty16+window_novelty32+window_novelty64"
+    assert report["detector"] == f"auto: pca_t2q if >= 2 columns, else {novelty}"
+    detectors = {f["file"]: {a["detector"] for a in f["alerts"]} for f in report["files"]}
+    assert detectors["univariate/shift.csv"] == {"window_novelty"}
+    assert detectors["multivariate/quiet.csv"] <= {"pca_t2", "pca_q"}
+
+
+def test_multivariate_alert_names_the_signal_that_broke_the_relation(labelled_dir: Path):
+    path = labelled_dir / "multivariate" / "quiet.csv"
+    frame = pd.read_csv(path)
+    frame.loc[BREAK_ROW:, "flow"] += 1.0  # ten noise sigmas on one signal, the other unchanged
+    frame.to_csv(path, index=False)
+    report = json.loads(run(str(labelled_dir), "--json").stdout.strip().splitlines()[-1])
+    quiet = next(f for f in report["files"] if f["file"] == "multivariate/quiet.csv")
+    alert = next(a for a in quiet["alerts"] if a["row"] >= BREAK_ROW)
+    assert alert["row"] - BREAK_ROW <= 10 and alert["severity"] >= 0.5
+    assert alert["signal"].startswith("flow") and max(alert["contributions"], key=alert["contributions"].get) == "flow"
+
+
+def test_multivariate_detector_on_a_single_column_file_is_a_clear_error(labelled_dir: Path):
+    done = run(str(labelled_dir), "--detector", "multivariate")
+    assert done.returncode == 2 and "univariate/shift.csv" in done.stderr and "two or more columns" in done.stderr
 
 
 def test_baseline_detector_option_runs(labelled_dir: Path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from oracles.detect.baseline import DetectorInputError
+from oracles.detect.baseline import DetectorInputError, gate_alerts
 from oracles.detect.novelty import NoveltyStream, WindowNovelty
 from oracles.detect.synthetic import NORMAL, labelled_series
 from oracles.settings import DetectSettings
@@ -215,6 +215,53 @@ def test_stream_state_with_other_windows_is_rejected():
         NoveltyStream(["v"], other).load_state(state)
 
 
+MEAN = SETTINGS.model_copy(update={"novelty_fusion": "mean", "novelty_windows": (16, 32)})
+
+
+def two_signals_with_a_shift() -> np.ndarray:
+    values = np.column_stack([noise(seed=3), noise(seed=4)])
+    values[ONSET:, 1] += 2.5
+    return values
+
+
+def test_mean_fusion_alerts_where_a_signals_mean_window_z_crosses_and_nowhere_else():
+    values = two_signals_with_a_shift()
+    batch = NoveltyStream(["a", "b"], MEAN).score_batch(values)
+    means = [
+        np.mean([WindowNovelty(c, MEAN, w).score_batch(values[:, k]).statistic for w in (16, 32)], axis=0)
+        for k, c in enumerate("ab")
+    ]
+    crossed = np.any(np.stack(means) >= MEAN.novelty_mean_z_threshold, axis=0)
+    crossed[: MEAN.novelty_min_history] = False
+    expected, _ = gate_alerts(crossed, 0, MEAN.novelty_refractory_rows)
+    assert np.array_equal(batch.alert, expected) and expected[ONSET:].any()
+    first = next(a for a in batch.alerts if a.row >= ONSET)
+    assert first.signal == "b@windows16+32" and first.detector == "window_novelty"
+    assert first.statistic == pytest.approx(means[1][first.row]) and first.value >= 0.5
+
+
+def test_mean_fusion_value_reaches_one_half_exactly_where_a_mean_reaches_the_threshold():
+    values = two_signals_with_a_shift()
+    batch = NoveltyStream(["a", "b"], MEAN).score_batch(values)
+    means = np.stack(
+        [
+            np.mean([WindowNovelty(c, MEAN, w).score_batch(values[:, k]).statistic for w in (16, 32)], axis=0)
+            for k, c in enumerate("ab")
+        ]
+    )
+    assert np.array_equal(batch.value >= 0.5, np.any(means >= MEAN.novelty_mean_z_threshold, axis=0))
+
+
+@pytest.mark.parametrize("chunk", [1, 97, 1000])
+def test_mean_fusion_batches_of_any_size_match_one_pass(chunk):
+    values = two_signals_with_a_shift()[:3400]
+    whole = NoveltyStream(["a", "b"], MEAN).score_batch(values)
+    stream = NoveltyStream(["a", "b"], MEAN)
+    parts = [stream.score_batch(values[i : i + chunk]) for i in range(0, values.shape[0], chunk)]
+    assert np.array_equal(np.concatenate([p.value for p in parts]), whole.value)
+    assert np.array_equal(np.concatenate([p.alert for p in parts]), whole.alert)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -224,6 +271,8 @@ def test_stream_state_with_other_windows_is_rejected():
         ("novelty_z_threshold", 0.0, "greater than 0"),
         ("novelty_memory_rows", 8, "greater than or equal to 16"),
         ("novelty_refractory_rows", -1, "greater than or equal to 0"),
+        ("novelty_fusion", "median", "'any' or 'mean'"),
+        ("novelty_mean_z_threshold", 0.0, "greater than 0"),
     ],
 )
 def test_invalid_novelty_settings_are_rejected(field, value, message):
