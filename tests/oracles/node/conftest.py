@@ -1,6 +1,6 @@
 """Real parts for the oracle node tests: anvil, the deployed suite, the reading API, node processes.
 
-Ports come from 8700-8799 (this part's range). Every process started here is stopped here: SIGTERM first
+Ports come from 9100-9199 (this part's range). Every process started here is stopped here: SIGTERM first
 (graceful), SIGKILL after a timeout.
 """
 
@@ -32,13 +32,13 @@ from offchain.manifest import DeploymentManifest, load_manifest
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN_TOKEN = "oracle-node-test-admin-token"
 ORACLE_TOKEN = "oracle-node-test-oracle-token"
-_PORTS = itertools.count(8700)
+_PORTS = itertools.count(9100)
 
 
 def free_port() -> int:
-    """The next port of 8700-8799 nobody listens on."""
+    """The next port of 9100-9199 nobody listens on."""
     for port in _PORTS:
-        if port > 8799:
+        if port > 9199:
             break
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -47,7 +47,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port left in 8700-8799")
+    raise RuntimeError("no free port left in 9100-9199")
 
 
 def _env() -> dict[str, str]:
