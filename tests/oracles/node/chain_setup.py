@@ -8,8 +8,8 @@ dev oracle keys so they can pay for their submissions. `order` plays scripts/lif
 pickup handoff (registry, GOODS CFP with sealed bids, award + escrow, one delivery leg, supplier -> carrier)
 and prints `{"order_id": ..., "twin_id": ..., "carrier": ..., "picked_up_at": ...}`. ORIGIN and DESTINATION name
 road graph places for the delivery leg (default: the lifecycle's labels, which the road graph does not know,
-so no corridor); DEADLINE_AFTER_S sets the delivery deadline that many seconds after the start (default 48 h). The network is declared in memory only, so nothing is
-written to the machine-wide brownie network list.
+so no corridor); DEADLINE_AFTER_S sets the delivery deadline that many seconds after the start (default 48 h).
+The network is declared in memory only, so nothing is written to the machine-wide brownie network list.
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ def order(manifest_path: str, origin: str = "", destination: str = "", deadline_
     suite.procurement.award(cfp_id, carrier, {"from": supplier})
     lc.handoff(suite, result, twin_id, supplier, carrier, leg_from, "handoff_pickup")
     picked_up_at = chain[-1].timestamp
-    print(json.dumps({"order_id": order_id, "twin_id": twin_id, "carrier": carrier.address, "picked_up_at": picked_up_at}))
+    out = {"order_id": order_id, "twin_id": twin_id, "carrier": carrier.address, "picked_up_at": picked_up_at}
+    print(json.dumps(out))
 
 
 def main() -> None:
