@@ -432,7 +432,15 @@ class OracleNode:
         if len(signatures) < oracle_set.threshold:
             return False
         chosen = [signatures[s] for s in sorted(signatures)][: oracle_set.threshold]
-        prepared = self.chain.prepare_submission(verdict, pack_signatures(chosen))
+        try:
+            prepared = self.chain.prepare_submission(verdict, pack_signatures(chosen))
+        except ChainError:
+            if record.shipment_id not in self.watched():
+                # Delivered or cancelled since: the escrow no longer takes penalties, so the verdict is moot.
+                log.warning("verdict %s: shipment %s is no longer in transit; dropping it", vid, record.shipment_id)
+                self.checkpoint.mark_done(vid, "")
+                return False
+            raise
         if prepared.status is SubmitStatus.CONSUMED:
             assert prepared.accepted_id is not None
             log.info("verdict %s: window consumed by 0x%s; done", vid, prepared.accepted_id.hex())
