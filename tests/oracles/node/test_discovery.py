@@ -8,6 +8,7 @@ from eth_account import Account
 
 from oracles.node.chain import ChainClient
 from oracles.node.discovery import ChainView
+from oracles.node.terms import ChainTerms
 from tests.oracles.node.conftest import Api, Chain, Nodes, excursion_readings, now_ms, wait_until
 
 
@@ -64,3 +65,13 @@ def test_nodes_pick_up_a_shipment_minted_after_they_started(chain: Chain, api: A
     assert len(verdicts) == 1 and verdicts[0]["args"]["kind"] == 1
     assert all(f"discovered shipment {shipment} " in n.log() for n in running)
     assert all(n.process.poll() is None for n in running)  # the same processes: no restart
+
+
+def test_the_terms_in_force_come_from_the_cfp_that_rules_the_order_at_that_time(chain: Chain) -> None:
+    order = chain.new_order()
+    view = _view(chain)
+    view.refresh()
+    lifecycle_sla = ChainTerms(0, 500, 6000, 9500, 5000, 900)  # scripts/lifecycle.py SLA, goods and delivery
+    assert view.terms_at(order["order_id"], 0) == lifecycle_sla  # the GOODS CFP's, before any leg
+    assert view.terms_at(order["order_id"], order["picked_up_at"]) == lifecycle_sla  # the delivery CFP's
+    assert view.terms_at(10**9, 0) is None  # an order the scan never saw: the caller reads slaTerms

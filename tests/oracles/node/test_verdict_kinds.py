@@ -17,7 +17,7 @@ from offchain.storage.store import EmbeddedStore
 from oracles.detect.geo import Polyline
 from oracles.node.checkpoint import Checkpoint
 from oracles.node.routing import Planner
-from oracles.node.terms import PlannedLeg
+from oracles.node.terms import ChainTerms, PlannedLeg
 from oracles.verdicts import Action, Kind
 from tests.oracles.node.conftest import Api, Chain, Nodes, NodeSpec, wait_until
 
@@ -28,7 +28,7 @@ ROUTE = Polyline(
     [
         (lat / 1e6, lon / 1e6)
         for lat, lon in Planner(RoadGraph.load(), 2000)
-        .plan([PlannedLeg(1, 0, ORIGIN, DESTINATION, 0)], 0)
+        .plan(ChainTerms(0, 500, 6000, 9500, 5000, 900), [PlannedLeg(1, 0, ORIGIN, DESTINATION, 0)], 0)
         .corridor
     ]
 )
