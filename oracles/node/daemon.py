@@ -233,7 +233,11 @@ class OracleNode:
         """One pass over shipments and open verdicts; True when there is more work right away."""
         self.view.refresh()
         busy = False
-        for shipment_id in self.watched():
+        watched = self.watched()
+        for gone in set(self._shipments) - set(watched):
+            log.info("shipment %s: no longer in transit; not watched any more", gone)
+            del self._shipments[gone]
+        for shipment_id in watched:
             busy |= self._poll_shipment(shipment_id)
         busy |= self._advance_verdicts()
         return busy

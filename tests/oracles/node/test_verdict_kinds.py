@@ -126,6 +126,10 @@ def test_leaving_the_planned_corridor_ends_in_one_route_deviation_verdict_built_
     evidence = decode(data[0])
     assert evidence["kind"] == "route_deviation"
     assert [leg["origin"] for leg in evidence["plan"]["legs"]] == [ORIGIN]
+    # ... and the node that got it mined posted it to the API's live feed
+    with api.client() as client:
+        posted = wait_until(lambda: client.verdicts(shipment), 30, "the verdict on the API")
+    assert [(v.verdict_id, v.kind, v.evidence_cid) for v in posted] == [(verdict_id, "route_deviation", cid)]
 
 
 def test_a_crawling_truck_gets_a_delay_verdict_before_its_deadline(chain: Chain, api: Api, nodes: Nodes) -> None:
