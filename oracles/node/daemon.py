@@ -230,9 +230,11 @@ class OracleNode:
         return [s for s in found if s in self._filter] if self._filter else found
 
     def round(self) -> bool:
-        """One pass over shipments and open verdicts; True when there is more work right away."""
+        """One pass over open verdicts, shipments and open verdicts again; True when there is more work
+        right away. Verdicts come first: a peer's signature that completes k (it wakes the loop) is submitted
+        before the round spends time on the chain scan and the reading polls."""
+        busy = self._advance_verdicts()
         self.view.refresh()
-        busy = False
         watched = self.watched()
         for gone in set(self._shipments) - set(watched):
             log.info("shipment %s: no longer in transit; not watched any more", gone)
