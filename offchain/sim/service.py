@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PortStatus = Literal["idle", "to_pickup", "loading", "in_transit", "arrived", "waiting", "stranded"]
-REEFER_OK_HEALTH = 0.95  # below this the unit cannot hold a chilled setpoint on a warm day
+# Below this share of its cooling capacity a unit cannot hold a chilled setpoint on a warm day (the same
+# threshold as offchain/agents/world.py's LocalWorld).
+REEFER_OK_HEALTH = 0.8
 
 
 class WorldServiceError(RuntimeError):
@@ -194,18 +196,22 @@ class WorldService:
         wall_start, sim_start = time.monotonic(), self.sim.now_ms
         logger.info("world %s running from %d at %gx", self.scenario.name, sim_start, self.speed)
         while not self._stop.is_set():
-            target = sim_start + round((time.monotonic() - wall_start) * self.speed * 1000)
-            with self._lock:
-                samples = self.sim.advance_to(max(self.sim.now_ms, target))
-                now_ms = self.sim.now_ms
-            if self._publisher is not None and samples:
-                self._publish(samples)
-            if self._clock is not None:
-                try:
-                    self._clock.follow(now_ms)
-                except (ClockError, OSError) as exc:
-                    logger.warning("chain clock not warped to %d: %s", now_ms, exc)
+            self.advance_to(sim_start + round((time.monotonic() - wall_start) * self.speed * 1000))
             self._stop.wait(self._step_wall_s)
+
+    def advance_to(self, target_ms: int) -> int:
+        """Run the world up to `target_ms`, post the readings, let the chain's clock follow; the new time."""
+        with self._lock:
+            samples = self.sim.advance_to(max(self.sim.now_ms, target_ms))
+            now_ms = self.sim.now_ms
+        if self._publisher is not None and samples:
+            self._publish(samples)
+        if self._clock is not None:
+            try:
+                self._clock.follow(now_ms)
+            except (ClockError, OSError) as exc:
+                logger.warning("chain clock not warped to %d: %s", now_ms, exc)
+        return now_ms
 
     def _publish(self, samples: list[Any]) -> None:
         assert self._publisher is not None
@@ -248,6 +254,9 @@ class WorldService:
     def plan(self, origin: str, destination: str) -> RoutePlanOut:
         def route() -> RoutePlanOut:
             now = self.sim.now_ms
+            if origin == destination:
+                self.sim.graph.node(origin)
+                return RoutePlanOut(origin=origin, destination=destination, distance_m=0, duration_ms=0, path=[origin])
             found = self.sim.graph.shortest_path(
                 origin,
                 destination,
@@ -307,7 +316,8 @@ class WorldService:
             if known == wanted:
                 return  # a retried dispatch: the world already does it
             if known is not None:
-                raise _conflict("dispatched_differently", f"shipment {order.shipment_id} was dispatched as {known}")
+                self._dispatch_relief(vehicle_id, order, known)
+                return
             load = sum(
                 d.mass_kg
                 for s, d in self._dispatches.items()
@@ -339,6 +349,23 @@ class WorldService:
             )
 
         self._locked(act)
+
+    def _dispatch_relief(self, vehicle_id: str, order: DispatchIn, known: _Dispatch) -> None:
+        """A shipment already under way dispatched to another vehicle (a reroute leg): the new vehicle drives
+        to the leg's origin (the handover point), pre-cools to the setpoint and waits there for `transfer`."""
+        if known.destination != order.destination or known.product != order.product:
+            raise _conflict(
+                "dispatched_differently",
+                f"shipment {order.shipment_id} goes to {known.destination} with {known.product}, not to "
+                f"{order.destination} with {order.product}",
+            )
+        if known.vehicle_id == vehicle_id:
+            return  # the relief vehicle already holds it (transferred) or was sent already
+        state = self.sim.vehicle_state(vehicle_id)
+        if not (state.next_action == "wait" and state.next_shipment is None and state.next_stop == order.origin):
+            self.sim.reroute(vehicle_id, order.origin)
+        self.sim.precool(vehicle_id, order.setpoint_centi_c / 100)
+        logger.info("dispatch %s: relief for shipment %s at %s", vehicle_id, order.shipment_id, order.origin)
 
     def divert(self, vehicle_id: str, place: str) -> None:
         def act() -> None:
@@ -392,8 +419,12 @@ class WorldService:
             if info["delivered_at_ms"] is not None:
                 return
             vehicle = self.sim.vehicle_state(info["vehicle"]) if info["vehicle"] else None
-            if vehicle is not None and vehicle.status is VehicleStatus.UNLOADING:
-                return  # being unloaded
+            unloading = vehicle is not None and (
+                vehicle.status is VehicleStatus.UNLOADING
+                or (vehicle.next_action == "unload" and vehicle.next_shipment == shipment_id)
+            )
+            if unloading:
+                return  # released already: the doors open on the next tick or are open
             try:
                 self.sim.release(shipment_id)
             except SimError as exc:
@@ -429,8 +460,10 @@ class WorldService:
         match s.status:
             case VehicleStatus.STRANDED:
                 return "stranded"
-            case VehicleStatus.LOADING | VehicleStatus.UNLOADING | VehicleStatus.HANDOFF:
+            case VehicleStatus.LOADING | VehicleStatus.HANDOFF:
                 return "loading"
+            case VehicleStatus.UNLOADING:
+                return "arrived"
             case VehicleStatus.WAITING:
                 return "arrived" if s.next_shipment is not None else "waiting"
             case VehicleStatus.DRIVING | VehicleStatus.QUEUED | VehicleStatus.IDLE if s.next_action is not None:
