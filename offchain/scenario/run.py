@@ -245,7 +245,9 @@ class ScenarioRun:
     def _fund(self, w3: Web3, manifest: DeploymentManifest, scenario: Scenario) -> None:
         chain_id = int(w3.eth.chain_id)
         deployer = dev_account(0, chain_id)
-        token = w3.eth.contract(address=Web3.to_checksum_address(manifest.token), abi=manifest.contracts["TestStablecoin"].abi)
+        token = w3.eth.contract(
+            address=Web3.to_checksum_address(manifest.token), abi=manifest.contracts["TestStablecoin"].abi
+        )
         for i, org in enumerate(scenario.organisations):
             account = dev_account(FIRST_ORG_KEY + i, chain_id)
             if int(w3.eth.get_balance(account.address)) < ORG_ETHER_WEI // 10:
@@ -548,7 +550,9 @@ class ScenarioRun:
     # ------------------------------------------------------------------ helpers
     def _names(self, w3: Web3, scenario: Scenario, manifest: DeploymentManifest) -> dict[str, str]:
         chain_id = int(w3.eth.chain_id)
-        names: dict[str, str] = {dev_account(FIRST_ORG_KEY + i, chain_id).address: o.name for i, o in enumerate(scenario.organisations)}
+        names: dict[str, str] = {
+            dev_account(FIRST_ORG_KEY + i, chain_id).address: o.name for i, o in enumerate(scenario.organisations)
+        }
         names |= {
             a.address: f"oracle-{i}" for i, a in enumerate(dev_oracle_accounts(self.settings.oracle_nodes, chain_id))
         }
@@ -568,7 +572,9 @@ class ScenarioRun:
 def manifest_threshold(w3: Web3, manifest: DeploymentManifest) -> int:
     """Signatures the hub needs per verdict (its current oracle configuration)."""
     entry = manifest.contracts["VerdictHub"]
-    config = w3.eth.contract(address=Web3.to_checksum_address(entry.address), abi=entry.abi).functions.oracleConfig().call()
+    config = (
+        w3.eth.contract(address=Web3.to_checksum_address(entry.address), abi=entry.abi).functions.oracleConfig().call()
+    )
     return int(config[1])
 
 
