@@ -87,6 +87,7 @@ class BuyingConfig(_Strict):
     price_weight: float = Field(default=1.0, ge=0)
     eta_weight: float = Field(default=0.3, ge=0)
     risk_weight: float = Field(default=0.5, ge=0)
+    max_freight_per_unit: int = Field(default=5_000_000, ge=1, description="Delivery CFPs: highest freight/unit.")
     sla: SlaConfig = SlaConfig()
 
 

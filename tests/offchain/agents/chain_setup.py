@@ -1,0 +1,59 @@
+"""Deploy the suite for the agent tests, as a subprocess (brownie as a library):
+
+    python tests/offchain/agents/chain_setup.py RPC_URL MANIFEST WORK
+
+The wiring that ships (scripts/deploy.py `deploy_suite`, `build_manifest`) with a 3-of-5 dev oracle set. The
+contract sources are compiled in a copy under WORK with its own build folder, so a brownie run going on beside
+never shares the repository's build/. The network is declared in memory only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+NETWORK = "asc-agents-test"
+
+
+def _project_copy(work: Path) -> Path:
+    if not (work / "brownie-config.yaml").exists():
+        work.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(ROOT / "contracts", work / "contracts")
+        shutil.copytree(ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("*.json"))
+        shutil.copy(ROOT / "brownie-config.yaml", work / "brownie-config.yaml")
+        (work / "node_modules").symlink_to(ROOT / "node_modules")
+    return work
+
+
+def main(rpc_url: str, manifest_path: str, work: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from brownie import network, project
+    from brownie._config import CONFIG
+
+    proj = project.load(_project_copy(Path(work)), name="AscAgentsProject")
+    proj.load_config()
+    proj._add_to_main_namespace()
+    CONFIG.argv["silent"] = True
+    CONFIG.networks[NETWORK] = {"id": NETWORK, "host": rpc_url, "chainid": "31337", "name": NETWORK}
+    network.connect(NETWORK)
+
+    from brownie import accounts, web3
+
+    from offchain.devkeys import dev_oracle_accounts
+    from offchain.manifest import write_manifest
+    from scripts.deploy import DEV_ORACLES, DEV_THRESHOLD, build_manifest, deploy_suite
+
+    oracles = dev_oracle_accounts(DEV_ORACLES, web3.eth.chain_id)
+    with contextlib.redirect_stdout(io.StringIO()):
+        suite = deploy_suite(accounts[0], oracles=[o.address for o in oracles], threshold=DEV_THRESHOLD)
+    write_manifest(build_manifest(suite, accounts[0].address, NETWORK, rpc_url), manifest_path)
+    print(json.dumps({"hub": suite.hub.address}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
