@@ -1,12 +1,14 @@
 """Chain set-up for the oracle node tests, run as a subprocess (brownie as a library):
 
     python tests/oracles/node/chain_setup.py deploy RPC_URL MANIFEST WORK  # suite + 2-of-3 dev oracle set
-    python tests/oracles/node/chain_setup.py order RPC_URL MANIFEST WORK   # one order picked up by a carrier
+    python tests/oracles/node/chain_setup.py order RPC_URL MANIFEST WORK [ORIGIN DESTINATION DEADLINE_AFTER_S]
 
 `deploy` uses scripts/deploy.py's `deploy_suite` and `build_manifest` (the wiring that ships) and funds the
 dev oracle keys so they can pay for their submissions. `order` plays scripts/lifecycle.py's steps up to the
 pickup handoff (registry, GOODS CFP with sealed bids, award + escrow, one delivery leg, supplier -> carrier)
-and prints `{"order_id": ..., "twin_id": ...}`. The network is declared in memory only, so nothing is
+and prints `{"order_id": ..., "twin_id": ..., "carrier": ..., "picked_up_at": ...}`. ORIGIN and DESTINATION name
+road graph places for the delivery leg (default: the lifecycle's labels, which the road graph does not know,
+so no corridor); DEADLINE_AFTER_S sets the delivery deadline that many seconds after the start (default 48 h). The network is declared in memory only, so nothing is
 written to the machine-wide brownie network list.
 """
 
@@ -68,10 +70,11 @@ def deploy(manifest_path: str) -> None:
     print(json.dumps({"hub": suite.hub.address}))
 
 
-def order(manifest_path: str) -> None:
-    from brownie import Contract, accounts
+def order(manifest_path: str, origin: str = "", destination: str = "", deadline_after_s: str = "") -> None:
+    from brownie import Contract, accounts, chain
 
     from offchain.manifest import load_manifest
+    from oracles.node.routing import encode_place
     from scripts import lifecycle as lc
 
     manifest = load_manifest(manifest_path)
@@ -93,7 +96,9 @@ def order(manifest_path: str) -> None:
     if not suite.registry.hasRoles(carrier, lc.CARRIER):  # the first order on this chain registers everybody
         lc.register_participants(suite, actors)
     result = lc.LifecycleResult(order_id=0, twin_id=0, verdict_id=b"")
-    deadline = lc.now() + 48 * lc.HOUR
+    deadline = lc.now() + (int(deadline_after_s) if deadline_after_s else 48 * lc.HOUR)
+    leg_from = encode_place(origin) if origin else lc.FARM
+    leg_to = encode_place(destination) if destination else lc.WHOLESALE
     money = (deadline, 20 * lc.UNIT, 150 * lc.UNIT, 2_000 * lc.UNIT)
     quantity, max_price = 100, 60 * lc.UNIT
     suite.token.mint(wholesaler, quantity * max_price, {"from": accounts[0]})
@@ -118,8 +123,8 @@ def order(manifest_path: str) -> None:
             order_id,
             quantity,
             6 * lc.UNIT,
-            lc.FARM,
-            lc.WHOLESALE,
+            leg_from,
+            leg_to,
             lc.CARRIER,
             (0, 0, 0, 0),
             deadline,
@@ -127,14 +132,15 @@ def order(manifest_path: str) -> None:
     )
     lc._sealed_round(suite, result, cfp_id, [(carrier, 4 * lc.UNIT, deadline - 2 * lc.HOUR)], "tender_bid")
     suite.procurement.award(cfp_id, carrier, {"from": supplier})
-    lc.handoff(suite, result, twin_id, supplier, carrier, lc.FARM, "handoff_pickup")
-    print(json.dumps({"order_id": order_id, "twin_id": twin_id, "carrier": carrier.address}))
+    lc.handoff(suite, result, twin_id, supplier, carrier, leg_from, "handoff_pickup")
+    picked_up_at = chain[-1].timestamp
+    print(json.dumps({"order_id": order_id, "twin_id": twin_id, "carrier": carrier.address, "picked_up_at": picked_up_at}))
 
 
 def main() -> None:
-    command, rpc_url, manifest_path, work = sys.argv[1:5]
+    command, rpc_url, manifest_path, work, *extra = sys.argv[1:]
     _connect(rpc_url, Path(work))
-    {"deploy": deploy, "order": order}[command](manifest_path)
+    {"deploy": deploy, "order": order}[command](manifest_path, *extra)
 
 
 if __name__ == "__main__":
