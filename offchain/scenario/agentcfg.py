@@ -1,5 +1,6 @@
 """Agent configs generated from a scenario's organisations (the schema is offchain/agents/config.py).
 
+A retailer's `demand:` sets its product's stock to 0 and its reorder point and order quantity to the demand.
 Scenario faults that are agent behaviour become config knobs: `supplier_silence` at a supplier's place makes
 that supplier `silent` (it never bids), `carrier_no_show` naming a carrier makes it `no_show` (it wins and
 never collects). Each organisation's `config:` is merged in last, key by key, for anything the scenario
@@ -36,24 +37,31 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def agent_config(scenario: Scenario, org: OrganisationSpec, approver: str | None) -> dict[str, Any]:
     silent = any(isinstance(f, SupplierSilence) and f.supplier == org.place for f in scenario.faults)
     no_show = any(isinstance(f, CarrierNoShow) and f.carrier == org.name for f in scenario.faults)
+    demand = {d.product: d for d in scenario.demand if d.retailer == org.name}
+    products = []
+    for p in org.products:
+        row = {
+            "product": p.product,
+            "initial_stock": p.stock,
+            "unit_cost": p.unit_cost,
+            "margin_bp": p.margin_bp,
+            "max_unit_price": p.max_unit_price,
+            "reorder_point": p.reorder_point,
+            "order_quantity": p.order_quantity,
+            "lead_time_s": p.lead_time_s,
+            "setpoint_centi_c": round(p.setpoint_c * 100),
+            "mass_kg_per_unit": p.mass_kg_per_unit,
+        }
+        if p.product in demand:
+            # The retailer joins with none on hand and orders exactly the demand (see DemandSpec).
+            quantity = demand[p.product].quantity
+            row |= {"initial_stock": 0, "reorder_point": quantity, "order_quantity": quantity}
+        products.append(row)
     config: dict[str, Any] = {
         "kind": org.kind,
         "name": org.name,
         "region": org.place,
-        "products": [
-            {
-                "product": p.product,
-                "initial_stock": p.stock,
-                "unit_cost": p.unit_cost,
-                "margin_bp": p.margin_bp,
-                "max_unit_price": p.max_unit_price,
-                "reorder_point": p.reorder_point,
-                "order_quantity": p.order_quantity,
-                "setpoint_centi_c": round(p.setpoint_c * 100),
-                "mass_kg_per_unit": p.mass_kg_per_unit,
-            }
-            for p in org.products
-        ],
+        "products": products,
         "faults": {"silent": silent and org.kind == "supplier", "no_show": no_show},
     }
     if org.kind == "carrier":

@@ -90,6 +90,7 @@ class ScenarioRun:
         self.sim_start_ms = 0
         self.sim_now_ms = 0
         self.chain_id = 0
+        self._joining: dict[str, tuple[int, int]] = {}  # organisation -> (key offset, simulated start)
         self._admin_token = secrets.token_urlsafe(24)
         self._oracle_token = secrets.token_urlsafe(24)
 
@@ -346,25 +347,45 @@ class ScenarioRun:
         )
 
     def _agents(self, scenario: Scenario) -> None:
+        joins = {d.retailer: d.at_min for d in sorted(scenario.demand, key=lambda d: d.at_min, reverse=True)}
+        started = []
         for i, org in enumerate(scenario.organisations):
-            env = os.environ | {
-                "ASC_AGENT_DEV_KEY_INDEX": str(FIRST_ORG_KEY + i),
-                "ASC_AGENT_MANIFEST": str(self.started.manifest_path),
-                "ASC_AGENT_RPC_URL": self.started.rpc_url,
-                "ASC_AGENT_API_URL": self.started.api_url,
-                "ASC_AGENT_WORLD_URL": self.started.world_url,
-                "ASC_AGENT_DATA_DIR": str(self.run_dir / "agents"),
-                "ASC_AGENT_CONFIRMATIONS": str(self.settings.agent_confirmations),
-                "ASC_AGENT_POLL_INTERVAL_S": str(self.settings.agent_poll_interval_s),
-                "ASC_AGENT_LOG_LEVEL": self.settings.log_level,
-            }
-            name = f"agent-{org.name}"
-            self.supervisor.start(
-                name, [sys.executable, "-m", "offchain.agents", "run", str(self.agent_configs[org.name])], env
-            )
-            self.started.agents[org.name] = name
+            if joins.get(org.name, 0) > 0:
+                self._joining[org.name] = (i, self.sim_start_ms + round(joins[org.name] * 60_000))
+                continue
+            self._start_agent(i, org.name)
+            started.append(org.name)
         self._write_pids()
-        self._say(f"{len(scenario.organisations)} agents started: {', '.join(o.name for o in scenario.organisations)}")
+        later = ", ".join(f"{n} at +{joins[n]:g} min" for n in self._joining)
+        self._say(
+            f"{len(started)} agents started: {', '.join(started)}" + (f"; joining later: {later}" if later else "")
+        )
+
+    def _start_agent(self, index: int, org_name: str) -> None:
+        env = os.environ | {
+            "ASC_AGENT_DEV_KEY_INDEX": str(FIRST_ORG_KEY + index),
+            "ASC_AGENT_MANIFEST": str(self.started.manifest_path),
+            "ASC_AGENT_RPC_URL": self.started.rpc_url,
+            "ASC_AGENT_API_URL": self.started.api_url,
+            "ASC_AGENT_WORLD_URL": self.started.world_url,
+            "ASC_AGENT_DATA_DIR": str(self.run_dir / "agents"),
+            "ASC_AGENT_CONFIRMATIONS": str(self.settings.agent_confirmations),
+            "ASC_AGENT_POLL_INTERVAL_S": str(self.settings.agent_poll_interval_s),
+            "ASC_AGENT_LOG_LEVEL": self.settings.log_level,
+        }
+        name = f"agent-{org_name}"
+        self.supervisor.start(
+            name, [sys.executable, "-m", "offchain.agents", "run", str(self.agent_configs[org_name])], env
+        )
+        self.started.agents[org_name] = name
+
+    def _join_due_agents(self) -> None:
+        for org_name, (index, at_ms) in list(self._joining.items()):
+            if self.sim_now_ms >= at_ms:
+                del self._joining[org_name]
+                self._start_agent(index, org_name)
+                self._write_pids()
+                self._say(f"{org_name} joins (its demand is due)")
 
     def _dapp(self) -> None:
         app = ROOT / "frontend" / "app.py"
@@ -405,6 +426,7 @@ class ScenarioRun:
             follower.poll()
             self._tend_children()
             self._tick_clock()
+            self._join_due_agents()
             outcomes = chain_outcomes(expect, follower.facts)
             if outcomes and all_held(outcomes) and not expect.is_empty():
                 held_since_ms = held_since_ms or self.sim_now_ms

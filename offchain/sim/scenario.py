@@ -259,7 +259,16 @@ def _check_organisations(scenario: Scenario, graph: RoadGraph) -> list[tuple[str
         for needed in ("supplier", "wholesaler", "logistics", "carrier"):
             if needed not in kinds:
                 problems.append(("organisations", f"an agent-played scenario needs a {needed}"))
+    seen: set[tuple[str, str]] = set()
     for i, demand in enumerate(scenario.demand):
+        if (demand.retailer, demand.product) in seen:
+            problems.append((f"demand.{i}", f"{demand.retailer} orders {demand.product} twice (one demand each)"))
+        seen.add((demand.retailer, demand.product))
+        buyer = next((o for o in scenario.organisations if o.name == demand.retailer), None)
+        if buyer is not None and demand.product not in {p.product for p in buyer.products}:
+            problems.append(
+                (f"demand.{i}.product", f"{demand.retailer} lists no product {demand.product!r} (its max price)")
+            )
         if demand.retailer not in retailers:
             problems.append(
                 (f"demand.{i}.retailer", f"unknown retailer {demand.retailer!r} (known: {', '.join(retailers)})")

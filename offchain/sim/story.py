@@ -42,6 +42,7 @@ class ProductSpec(_Model):
     max_unit_price: int = Field(default=0, ge=0, description="Buyers: the highest unit price they pay.")
     reorder_point: int = Field(default=0, ge=0, description="Buyers: reorder below this (until forecasts).")
     order_quantity: int = Field(default=0, ge=0, description="Buyers: units per reorder (until forecasts).")
+    lead_time_s: int = Field(default=12 * 3600, ge=0, description="Sellers: promised time to deliver.")
     setpoint_c: float = Field(default=2.0, ge=-30, le=20, description="Reefer setpoint for this product.")
     mass_kg_per_unit: int = Field(default=10, ge=1)
 
@@ -70,7 +71,12 @@ class OrganisationSpec(_Model):
 
 
 class DemandSpec(_Model):
-    """A retail order: at `at_min` the retailer orders `quantity` units of `product` from its wholesaler."""
+    """A retail order: at `at_min` the retailer orders `quantity` units of `product` from its wholesaler.
+
+    The retailer's agent joins the run at `at_min` with none of the product and a reorder point of
+    `quantity`, so its first act is that order (the agents have no other input for consumer demand yet):
+    one demand per retailer and product.
+    """
 
     at_min: Minutes
     retailer: Id
