@@ -88,8 +88,14 @@ class Supervisor:
         _signal_group(child.popen, signal.SIGKILL)
         return child.popen.returncode
 
-    def stop_all(self) -> None:
-        for name in reversed(list(self.children)):
+    def stop_all(self, last: tuple[str, ...] = ()) -> None:
+        """SIGTERM to every child but `last` at once (agents unregister on the chain as they go, in parallel),
+        then `last` in reverse order of start (the API, the chain)."""
+        first = [c for n, c in self.children.items() if n not in last and c.popen.poll() is None]
+        for child in first:
+            child.expected_exit = True
+            _signal_group(child.popen, signal.SIGTERM)
+        for name in [*(c.name for c in first), *reversed([n for n in self.children if n in last])]:
             try:
                 self.stop(name)
             except (OSError, subprocess.SubprocessError) as exc:

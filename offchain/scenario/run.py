@@ -116,7 +116,7 @@ class ScenarioRun:
             return EXIT_FAILED
         finally:
             self._say("stopping every process of the run ...")
-            self.supervisor.stop_all()
+            self.supervisor.stop_all(last=("api", "anvil"))
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             if summary:
@@ -165,7 +165,7 @@ class ScenarioRun:
         names = self._names(w3, scenario, manifest)
         follower = Follower(w3, manifest, names, self._say, from_block=int(w3.eth.block_number) + 1)
         outcomes = self._follow(scenario, follower)
-        audit = self._audit()
+        audit = {"passed": False, "skipped": "interrupted"} if self.stop.is_set() else self._audit()
         return outcomes, self._facts_summary(follower), audit
 
     def _chain(self, scenario: Scenario) -> Web3:
@@ -606,7 +606,8 @@ def _send(w3: Web3, account: LocalAccount, tx: Mapping[str, Any]) -> None:
     tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
     tx["chainId"] = int(w3.eth.chain_id)
     tx.setdefault("gas", w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
-    tx.setdefault("gasPrice", w3.eth.gas_price)
+    if "maxFeePerGas" not in tx:
+        tx.setdefault("gasPrice", w3.eth.gas_price)
     signed = account.sign_transaction(tx)
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=60)
     if receipt["status"] != 1:
