@@ -33,6 +33,7 @@ class Child:
     popen: subprocess.Popen[bytes]
     restarts: int = 0
     expected_exit: bool = field(default=False)
+    terminated: bool = False  # SIGTERM sent once (a second one makes uvicorn skip its graceful shutdown)
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -77,7 +78,9 @@ class Supervisor:
         child = self.children[name]
         child.expected_exit = True
         if child.popen.poll() is None:
-            _signal_group(child.popen, signal.SIGTERM)
+            if not child.terminated:
+                child.terminated = True
+                _signal_group(child.popen, signal.SIGTERM)
             try:
                 child.popen.wait(timeout=self.stop_timeout_s)
             except subprocess.TimeoutExpired:
@@ -93,7 +96,7 @@ class Supervisor:
         then `last` in reverse order of start (the API, the chain)."""
         first = [c for n, c in self.children.items() if n not in last and c.popen.poll() is None]
         for child in first:
-            child.expected_exit = True
+            child.expected_exit = child.terminated = True
             _signal_group(child.popen, signal.SIGTERM)
         for name in [*(c.name for c in first), *reversed([n for n in self.children if n in last])]:
             try:
