@@ -143,6 +143,7 @@ class ScenarioRun:
         if self.options.manifest is not None and self.options.chain_url is None:
             raise RunInputError("--manifest needs --chain (the chain that deployment lives on)")
         self.scenario = scenario
+        self.scenario_policy = scenario.oracle_policy
         try:
             self.agent_configs = write_agent_configs(
                 scenario, self.options.scenario_path.name, self.run_dir / "agents", approver=None
@@ -304,7 +305,7 @@ class ScenarioRun:
                 "ASC_ORACLE_DATA_DIR": str(self.run_dir / f"oracle-{i}"),
                 # One evidence store for the set: the audit re-hashes every object it names.
                 "ASC_STORAGE_DIRECTORY": str(self.run_dir / "evidence"),
-            }
+            } | {f"ASC_ORACLE_{key.upper()}": _env_value(value) for key, value in self.scenario_policy.items()}
             self.supervisor.start(f"oracle-{i}", [sys.executable, "-m", "oracles.node"], env)
         self.started.node_urls = urls
         threshold = manifest_threshold(w3, manifest)
@@ -612,6 +613,10 @@ def _send(w3: Web3, account: LocalAccount, tx: Mapping[str, Any]) -> None:
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=60)
     if receipt["status"] != 1:
         raise ProcessError(f"funding transaction {receipt['transactionHash'].hex()} reverted")
+
+
+def _env_value(value: str | int | bool) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _tool_env() -> dict[str, str]:

@@ -161,6 +161,10 @@ class Scenario(_Model):
     organisations: list[OrganisationSpec] = Field(default_factory=list, description="Agent-played runs.")
     demand: list[DemandSpec] = Field(default_factory=list)
     expect: Expectations = Expectations()
+    oracle_policy: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Oracle node settings for the run (oracles/node/settings.py, without the ASC_ORACLE_ prefix).",
+    )
 
     @model_validator(mode="after")
     def _something_to_play(self) -> Scenario:
