@@ -57,7 +57,7 @@ def chain_outcomes(expect: Expectations, facts: Facts) -> list[Outcome]:
                 f"{len(facts.orders)} order(s), still open: {open_orders or 'none'}",
             )
         )
-    if expect.no_duplicate_transactions:
+    if expect.no_duplicate_transactions:  # the journals' side is added by the run (txcheck.py)
         duplicates = facts.duplicate_commits()
         outcomes.append(
             Outcome("no_duplicate_bids", not duplicates, f"duplicate bid commitments: {duplicates or 'none'}")

@@ -84,6 +84,7 @@ class Follower:
             from_block if from_block is not None else min(c.deploy_block for c in manifest.contracts.values())
         )
         self.facts = Facts()
+        self.first_block = self._next_block
 
     def who(self, address: str) -> str:
         checksum = Web3.to_checksum_address(address)

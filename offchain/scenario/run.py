@@ -34,6 +34,7 @@ from .expect import Outcome, all_held, chain_outcomes
 from .processes import PortPool, ProcessError, Supervisor, http_ok, wait_until
 from .progress import Follower
 from .settings import ScenarioSettings
+from .txcheck import check_agent, journal_hashes, sent_transactions
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,18 @@ class ScenarioRun:
         names = self._names(w3, scenario, manifest)
         follower = Follower(w3, manifest, names, self._say, from_block=int(w3.eth.block_number) + 1)
         outcomes = self._follow(scenario, follower)
+        self.tx_report = self._check_transactions(w3, scenario, follower.first_block)
+        if scenario.expect.no_duplicate_transactions:
+            bad = [r["agent"] for r in self.tx_report if not r["ok"]]
+            mined = sum(r["mined"] for r in self.tx_report)
+            outcomes.append(
+                Outcome(
+                    "no_duplicate_transactions",
+                    not bad,
+                    f"{mined} agent transactions checked against the chain and the journals; duplicated: "
+                    f"{', '.join(bad) or 'none'}",
+                )
+            )
         audit = {"passed": False, "skipped": "interrupted"} if self.stop.is_set() else self._audit()
         return outcomes, self._facts_summary(follower), audit
 
@@ -294,18 +307,22 @@ class ScenarioRun:
         ports = [self.ports.take() for _ in signers]
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         for i, (signer, port) in enumerate(zip(signers, ports, strict=True)):
-            env = os.environ | {
-                "ASC_ORACLE_MANIFEST_PATH": str(self.started.manifest_path),
-                "ASC_ORACLE_RPC_URL": self.started.rpc_url,
-                "ASC_ORACLE_PRIVATE_KEY": signer.key.hex(),
-                "ASC_ORACLE_LISTEN_PORT": str(port),
-                "ASC_ORACLE_PEERS": ",".join(u for j, u in enumerate(urls) if j != i),
-                "ASC_ORACLE_API_URL": self.started.api_url,
-                "ASC_ORACLE_API_ORACLE_TOKEN": self._oracle_token,
-                "ASC_ORACLE_DATA_DIR": str(self.run_dir / f"oracle-{i}"),
-                # One evidence store for the set: the audit re-hashes every object it names.
-                "ASC_STORAGE_DIRECTORY": str(self.run_dir / "evidence"),
-            } | {f"ASC_ORACLE_{key.upper()}": _env_value(value) for key, value in self.scenario_policy.items()}
+            env = (
+                os.environ
+                | {
+                    "ASC_ORACLE_MANIFEST_PATH": str(self.started.manifest_path),
+                    "ASC_ORACLE_RPC_URL": self.started.rpc_url,
+                    "ASC_ORACLE_PRIVATE_KEY": signer.key.hex(),
+                    "ASC_ORACLE_LISTEN_PORT": str(port),
+                    "ASC_ORACLE_PEERS": ",".join(u for j, u in enumerate(urls) if j != i),
+                    "ASC_ORACLE_API_URL": self.started.api_url,
+                    "ASC_ORACLE_API_ORACLE_TOKEN": self._oracle_token,
+                    "ASC_ORACLE_DATA_DIR": str(self.run_dir / f"oracle-{i}"),
+                    # One evidence store for the set: the audit re-hashes every object it names.
+                    "ASC_STORAGE_DIRECTORY": str(self.run_dir / "evidence"),
+                }
+                | {f"ASC_ORACLE_{key.upper()}": _env_value(value) for key, value in self.scenario_policy.items()}
+            )
             self.supervisor.start(f"oracle-{i}", [sys.executable, "-m", "oracles.node"], env)
         self.started.node_urls = urls
         threshold = manifest_threshold(w3, manifest)
@@ -444,6 +461,17 @@ class ScenarioRun:
         follower.poll()
         return chain_outcomes(expect, follower.facts)
 
+    def _check_transactions(self, w3: Web3, scenario: Scenario, from_block: int) -> list[dict[str, Any]]:
+        chain_id = int(w3.eth.chain_id)
+        senders = {
+            dev_account(FIRST_ORG_KEY + i, chain_id).address: o.name for i, o in enumerate(scenario.organisations)
+        }
+        mined = sent_transactions(w3, set(senders), from_block)
+        return [
+            check_agent(name, mined[address], journal_hashes(self.run_dir / "agents" / f"{name}.sqlite"))
+            for address, name in senders.items()
+        ]
+
     def _tick_clock(self) -> None:
         try:
             self.sim_now_ms = int(httpx.get(f"{self.started.world_url}/now", timeout=5).json()["now_ms"])
@@ -528,6 +556,7 @@ class ScenarioRun:
             **facts,
             "expectations": [{"name": o.name, "held": o.held, "detail": o.detail} for o in outcomes],
             "audit": audit,
+            "transactions": getattr(self, "tx_report", []),
             "agent_restarts": {n: c.restarts for n, c in self.supervisor.children.items() if n.startswith("agent-")},
             "logs": str(self.supervisor.logs_dir),
         }

@@ -30,12 +30,17 @@ def orchestrator_env(state_dir: Path, ports: tuple[int, int] = (9310, 9339), **e
 
 
 def run_orchestrator(
-    scenario: Path, state_dir: Path, *args: str, timeout_s: float = 900, **env: str
+    scenario: Path,
+    state_dir: Path,
+    *args: str,
+    timeout_s: float = 900,
+    ports: tuple[int, int] = (9310, 9339),
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "offchain.scenario", "run", str(scenario), *args],
         cwd=REPO_ROOT,
-        env=orchestrator_env(state_dir, **env),
+        env=orchestrator_env(state_dir, ports, **env),
         capture_output=True,
         text=True,
         timeout=timeout_s,

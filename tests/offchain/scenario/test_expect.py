@@ -60,5 +60,7 @@ def test_a_second_commitment_by_one_bidder_is_a_duplicate() -> None:
 
 
 def test_all_held_is_false_if_any_fails() -> None:
-    outcomes = chain_outcomes(Expectations(delivered_min=1, escrows_settled=True), facts(twins={1: {"delivered": True}}))
+    outcomes = chain_outcomes(
+        Expectations(delivered_min=1, escrows_settled=True), facts(twins={1: {"delivered": True}})
+    )
     assert not all_held(outcomes)
