@@ -94,6 +94,8 @@ def serve(args: argparse.Namespace, settings: SimSettings, graph: RoadGraph) -> 
         port=port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=settings.graceful_shutdown_s,
+        # Agents poll the port several times a second: one access line each would drown the world's own log.
+        access_log=settings.log_level == "DEBUG",
     )
     try:
         uvicorn.Server(config).run()
