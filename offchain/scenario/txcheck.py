@@ -2,8 +2,9 @@
 agent's own journal (offchain/agents/txs.py, table `actions`: one idempotency key, the hashes it signed).
 
 A crash between recording an action and its receipt must never yield a second transaction for the same
-action: on-chain, no two transactions of one sender carry the same call (to, input); in the journal, every mined
-transaction belongs to exactly one key and no key has two mined transactions.
+action: every transaction mined from the agent's key belongs to exactly one journal key, and no key has two
+mined transactions. Identical calls are counted for information only: some are legitimately repeated
+(`withdraw()` after each settlement).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def journal_hashes(db: Path) -> dict[str, list[str]]:
 
 def check_agent(name: str, mined: list[dict[str, Any]], keys: dict[str, list[str]]) -> dict[str, Any]:
     calls = Counter((t["to"], t["input"]) for t in mined)
-    duplicate_calls = sum(n - 1 for n in calls.values() if n > 1)
+    repeated_calls = sum(n - 1 for n in calls.values() if n > 1)
     owner = {h: key for key, hashes in keys.items() for h in hashes}
     mined_hashes = [t["hash"].lower() for t in mined]
     unjournaled = [h for h in mined_hashes if h not in owner]
@@ -61,8 +62,8 @@ def check_agent(name: str, mined: list[dict[str, Any]], keys: dict[str, list[str
         "agent": name,
         "mined": len(mined),
         "journal_keys": len(keys),
-        "duplicate_calls": duplicate_calls,
+        "repeated_calls": repeated_calls,
         "unjournaled": unjournaled,
         "keys_with_two_transactions": keys_with_two,
-        "ok": not duplicate_calls and not unjournaled and not keys_with_two,
+        "ok": not unjournaled and not keys_with_two,
     }
