@@ -125,9 +125,9 @@ class Follower:
         }
         self.facts.cfps[int(e.args["cfpId"])] = cfp
         what = f"{cfp['quantity']} x {cfp['product']}" if kind == "goods" else f"order #{cfp['parent_order']}"
-        self._say(
-            f"CFP #{e.args['cfpId']} opened by {cfp['buyer']}: {kind} {what}, {cfp['origin']} -> {cfp['destination']}"
-        )
+        route = " -> ".join(p for p in (cfp["origin"], cfp["destination"]) if p)
+        where = f" to {route}" if cfp["origin"] == "" and route else (f", {route}" if route else "")
+        self._say(f"CFP #{e.args['cfpId']} opened by {cfp['buyer']}: {kind} {what}{where}")
 
     def _on_reroute_opened(self, e: ChainEvent) -> None:
         self.facts.reroute_cfps[int(e.args["cfpId"])] = int(e.args["orderId"])
