@@ -125,7 +125,7 @@ class Follower:
         }
         self.facts.cfps[int(e.args["cfpId"])] = cfp
         what = f"{cfp['quantity']} x {cfp['product']}" if kind == "goods" else f"order #{cfp['parent_order']}"
-        route = " -> ".join(p for p in (cfp["origin"], cfp["destination"]) if p)
+        route = " -> ".join(str(p) for p in (cfp["origin"], cfp["destination"]) if p)
         where = f" to {route}" if cfp["origin"] == "" and route else (f", {route}" if route else "")
         self._say(f"CFP #{e.args['cfpId']} opened by {cfp['buyer']}: {kind} {what}{where}")
 

@@ -28,9 +28,6 @@ class ScenarioSettings(BaseSettings):
     agent_poll_interval_s: float = Field(default=0.5, gt=0)
     agent_confirmations: int = Field(default=0, ge=0, description="Local automining chains do not reorg.")
     poll_interval_s: float = Field(default=0.5, gt=0, description="How often chain events are read.")
-    settle_grace_min: float = Field(
-        default=60.0, ge=0, description="Simulated minutes to keep running after every expectation holds."
-    )
     start_timeout_s: float = Field(default=120.0, gt=0, description="Limit for each process to become ready.")
     stop_timeout_s: float = Field(default=10.0, gt=0, description="SIGTERM, then SIGKILL after this long.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
