@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import io
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -46,9 +47,11 @@ def deploy(rpc_url: str, manifest_path: Path, work: Path, oracles: int, threshol
     work.parent.mkdir(parents=True, exist_ok=True)
     with (work.parent / f"{work.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one compile of the shared copy at a time
+        _project_copy(work)
+        os.chdir(work)  # brownie resolves the copy's `node_modules/...` remappings from the working directory
         # brownie caches live deployments per chain id and fails to connect once a cached address has no code
         # (every run starts a new chain with the same id); the manifest is the record, not that cache.
-        shutil.rmtree(_project_copy(work) / "build" / "deployments", ignore_errors=True)
+        shutil.rmtree(work / "build" / "deployments", ignore_errors=True)
         proj = project.load(work, name="AscScenarioProject")
     proj.load_config()
     proj._add_to_main_namespace()
@@ -85,7 +88,7 @@ def main() -> None:
     parser.add_argument("--oracles", type=int, default=3)
     parser.add_argument("--threshold", type=int, default=2)
     args = parser.parse_args()
-    result = deploy(args.rpc_url, args.manifest, args.project_dir.resolve(), args.oracles, args.threshold)
+    result = deploy(args.rpc_url, args.manifest.resolve(), args.project_dir.resolve(), args.oracles, args.threshold)
     print(json.dumps(result))  # noqa: T201 (the result read by the orchestrator)
 
 

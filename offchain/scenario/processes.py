@@ -50,13 +50,18 @@ class Supervisor:
         self.children: dict[str, Child] = {}
         logs_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Child:
+    def start(self, name: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> Child:
         if name in self.children and self.children[name].popen.poll() is None:
             raise ProcessError(f"{name} is running already")
         log_path = self.logs_dir / f"{name}.log"
         with log_path.open("ab") as log:
             popen = subprocess.Popen(
-                list(argv), env=dict(env), cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                list(argv),
+                env=dict(env),
+                cwd=cwd or self.cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         previous = self.children.get(name)
         child = Child(name, list(argv), dict(env), log_path, popen, restarts=previous.restarts + 1 if previous else 0)

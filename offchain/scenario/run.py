@@ -227,6 +227,8 @@ class ScenarioRun:
             self._say(f"using the deployment in {self.options.manifest}")
             return manifest
         path = self.run_dir / "deployment.json"
+        build = self.settings.build_dir.resolve()
+        build.parent.mkdir(parents=True, exist_ok=True)
         child = self.supervisor.start(
             "deploy",
             [
@@ -235,13 +237,13 @@ class ScenarioRun:
                 "offchain.scenario.deploy",
                 self.started.rpc_url,
                 str(path),
-                str((self.settings.state_dir / "brownie-project").resolve()),
+                str(build),
                 "--oracles",
                 str(self.settings.oracle_nodes),
                 "--threshold",
                 str(self.settings.oracle_threshold),
             ],
-            _tool_env(),
+            _tool_env() | {"PYTHONPATH": str(ROOT)},
         )
         try:
             code = child.popen.wait(timeout=600)

@@ -19,6 +19,10 @@ class ScenarioSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASC_SCENARIO_", env_file=None, extra="ignore")
 
     state_dir: Path = Field(default=Path(".state/scenario"), description="Runs go to <state_dir>/<run>/.")
+    build_dir: Path = Field(
+        default=Path(".state/scenario/brownie-project"),
+        description="A copy of the contract sources compiled once and shared by runs (locked while compiling).",
+    )
     port_min: int = Field(default=9300, ge=1024, le=65535, description="Lowest port the run may bind.")
     port_max: int = Field(default=9399, ge=1024, le=65535, description="Highest port the run may bind.")
     speed: float = Field(default=60.0, gt=0, description="Simulated seconds per wall second.")
