@@ -26,6 +26,7 @@ from web3 import Web3
 
 from offchain.devkeys import LOCAL_CHAIN_IDS, dev_account, dev_oracle_accounts
 from offchain.manifest import DeploymentManifest, ManifestError, load_manifest
+from offchain.sim.clock import aligned_start_ms
 from offchain.sim.roads import RoadGraph
 from offchain.sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -284,7 +285,7 @@ class ScenarioRun:
     def _api(self, scenario: Scenario, w3: Web3) -> None:
         port = self.ports.take()
         chain_now_ms = int(w3.eth.get_block("latest")["timestamp"]) * 1000
-        sim_start = max(scenario.start_ms, chain_now_ms)
+        sim_start = aligned_start_ms(scenario.start_ms, chain_now_ms)  # where the world will start
         wall_now_ms = int(time.time() * 1000)
         # Sped-up simulated time runs ahead of the API's wall clock: allow the whole scenario, twice over.
         max_future_ms = max(0, sim_start - wall_now_ms) + round(2 * scenario.duration_min * 60_000) + 3_600_000
