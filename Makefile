@@ -23,7 +23,8 @@ NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
 .PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo demo-scripted audit api \
-        openapi bench-gas bench-detect bench-api bench-oracle evaluate ipfs-node clean scenario test-scenarios
+        openapi bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai evaluate ipfs-node clean \
+        test-agents scenario test-scenarios
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -67,6 +68,9 @@ test-python: setup ipfs-node  ## Python unit and integration tests (no brownie p
 
 test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
+
+test-agents: setup  ## agent tests: strategies, scanner, tx journal, API relay, every process on anvil + LocalWorld
+	pytest -p no:pytest-brownie -q tests/offchain/agents
 
 lint: setup  ## ruff over the Python tree
 	ruff check oracles offchain scripts bench tests
@@ -123,6 +127,12 @@ bench-oracle: setup  ## scoring speed, HTTP ingestion and detection-to-mined lat
 
 bench-api: setup  ## HTTP ingestion throughput (batch sizes 1/100/1000) -> bench/results/api_ingest.json
 	python bench/api_ingest.py
+
+bench-agents-ai: setup  ## demand forecast and risk-scored awards vs naive baselines (synthetic, seeded) -> bench/results/agents_ai.json
+	python bench/agents_ai.py
+
+bench-agents: setup  ## CFP-to-award time with 10/50/200 carriers and shipments per minute on one anvil -> bench/results/agents.json
+	python bench/agents.py
 
 evaluate: setup  ## NAB-style evaluation of the detector on ../shared/data/anomaly (nab/ and skab/)
 	python -m oracles.evaluate ../shared/data/anomaly/nab

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import httpx
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from .signing import SignatureError, object_id, recover_signer, sign_object
 from .state import AgentState

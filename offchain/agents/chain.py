@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from eth_utils import event_abi_to_log_topic
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -54,18 +55,19 @@ class Chain:
                 f"the RPC serves chain {chain_id} but the manifest {manifest.network} is for chain {manifest.chain_id}"
             )
         self.contracts: dict[str, Contract] = {
-            name: w3.eth.contract(address=manifest.contract(name).address, abi=manifest.contract(name).abi)
+            name: w3.eth.contract(address=to_checksum_address(manifest.contract(name).address),
+                                  abi=cast(Any, manifest.contract(name).abi))
             for name in (*SUITE_CONTRACTS, "TestStablecoin")
             if name in manifest.contracts
         }
         erc20_abi = manifest.contract("TestStablecoin").abi if "TestStablecoin" in manifest.contracts else []
-        self.token = w3.eth.contract(address=manifest.token, abi=erc20_abi)
+        self.token = w3.eth.contract(address=to_checksum_address(manifest.token), abi=cast(Any, erc20_abi))
         self._by_topic: dict[tuple[str, bytes], tuple[str, Any]] = {}
         for name in SUITE_CONTRACTS:
             contract = self.contracts[name]
-            for item in contract.abi:
+            for item in manifest.contract(name).abi:
                 if item.get("type") == "event":
-                    topic = bytes(event_abi_to_log_topic(item))  # type: ignore[arg-type]
+                    topic = bytes(event_abi_to_log_topic(cast(Any, item)))
                     self._by_topic[(contract.address.lower(), topic)] = (name, getattr(contract.events, item["name"]))
         self.chain_id = chain_id
 

@@ -26,6 +26,7 @@ from offchain.manifest import ManifestError, load_manifest
 from .approvals import ApprovalDesk, HttpApprovalsApi, sign_decision
 from .chain import Chain
 from .config import AgentConfig, AgentKind, ConfigError, load_config
+from .models import default_models
 from .runtime import Agent, AgentContext
 from .settings import AgentSettings
 from .state import AgentState
@@ -67,7 +68,8 @@ def _keystore_account(path: Path, password: str | None) -> LocalAccount:
     if password is None:
         password = getpass.getpass(f"password of {path}: ")
     try:
-        return Account.from_key(Account.decrypt(encrypted, password))
+        account: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
+        return account
     except ValueError as exc:
         raise UsageError(f"cannot decrypt keystore {path}: {exc}") from exc
 
@@ -107,6 +109,7 @@ def build_agent(settings: AgentSettings, config: AgentConfig) -> Agent:
                                HttpApprovalsApi(client) if client else None),
         world=_world(settings, config),
     )
+    ctx.risk, ctx.planner = default_models(config, w3, manifest)
     from .roles import make_role
 
     return Agent(ctx, make_role(ctx), confirmations=settings.confirmations, poll_interval_s=settings.poll_interval_s,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Self
 
 import yaml
-from eth_utils import is_checksum_address
+from eth_utils.address import is_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
@@ -88,6 +88,10 @@ class BuyingConfig(_Strict):
     eta_weight: float = Field(default=0.3, ge=0)
     risk_weight: float = Field(default=0.5, ge=0)
     max_freight_per_unit: int = Field(default=5_000_000, ge=1, description="Delivery CFPs: highest freight/unit.")
+    forecast: bool = Field(default=True, description="Reorder from the demand forecast once it has history.")
+    service_level: float = Field(default=0.95, gt=0, lt=1, description="Forecast: P(no stockout in a cycle).")
+    learned_risk: bool = Field(default=True, description="Risk from the learned model, else the SLA record.")
+    failure_cost: int = Field(default=50_000_000, ge=0, description="Risk model: cost of a late/penalised job.")
     sla: SlaConfig = SlaConfig()
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+import httpx
+import requests
 from eth_account.signers.local import LocalAccount
 
 from .approvals import ApprovalDesk
@@ -30,6 +32,11 @@ if TYPE_CHECKING:
     from .roles.base import Role
 
 log = logging.getLogger("asc.agents.runtime")
+
+# Failures of the node, the API or the world service: worth retrying the same work after a back-off.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    requests.exceptions.RequestException, httpx.TransportError, ConnectionError, TimeoutError,
+)
 
 
 @dataclass
@@ -80,7 +87,15 @@ class Agent:
         self._stop = threading.Event()
 
     def _handle(self, event: ChainEvent) -> None:
-        self.role.on_event(event)
+        """Transport failures end the poll (the event is retried after a back-off); any other failure is a
+        problem with this one event: logged with its location and skipped, so it cannot wedge the agent."""
+        try:
+            self.role.on_event(event)
+        except TRANSIENT as exc:
+            raise ScanError(f"handling {event.name} ({event.tx_hash}:{event.log_index}): {exc}") from exc
+        except Exception:
+            log.exception("%s: handling %s (%s:%d) failed; event skipped", self.ctx.config.name, event.name,
+                          event.tx_hash, event.log_index)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -131,8 +146,11 @@ class Agent:
 
     def step(self) -> int:
         handled = self.scanner.poll()
-        self.ctx.txs.advance_all()
-        self.role.tick(self.ctx.chain.now())
+        try:
+            self.ctx.txs.advance_all()
+            self.role.tick(self.ctx.chain.now())
+        except TRANSIENT as exc:
+            raise ScanError(f"acting failed: {exc}") from exc
         self.ctx.transcript.flush()
         return handled
 

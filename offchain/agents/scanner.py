@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from hexbytes import HexBytes
+from web3.types import FilterParams
 
 from .chain import Chain, ChainEvent
 from .state import AgentState
@@ -98,7 +100,7 @@ class EventScanner:
             end = min(start + self.chunk_blocks - 1, target)
             try:
                 logs = self.chain.w3.eth.get_logs(
-                    {"fromBlock": start, "toBlock": end, "address": self.chain.addresses}
+                    cast(FilterParams, {"fromBlock": start, "toBlock": end, "address": self.chain.addresses})
                 )
             except Exception as exc:
                 raise ScanError(f"eth_getLogs {start}..{end} failed: {exc}") from exc
@@ -130,7 +132,7 @@ class Backoff:
         self.failures = 0
 
     def failed(self) -> float:
-        delay = min(self.cap_s, self.base_s * (2**self.failures))
+        delay = float(min(self.cap_s, self.base_s * (2**self.failures)))
         self.failures += 1
         return delay
 

@@ -16,13 +16,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from hexbytes import HexBytes
 from sqlalchemy import func, select
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.types import TxParams
 
 from .state import Action, AgentState
 
@@ -139,7 +141,7 @@ class TxJournal:
             assert row is not None
             tx: dict[str, Any] = {"from": self.account.address, "to": row.to, "data": row.data}
         try:
-            gas = int(self.w3.eth.estimate_gas(tx)) * 6 // 5  # hooks read cold slots: keep a margin
+            gas = int(self.w3.eth.estimate_gas(cast(TxParams, tx))) * 6 // 5  # hooks read cold slots: keep a margin
         except ContractLogicError as exc:
             return self._finish(key, "rejected", error=f"the contract refused: {exc}")
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
@@ -173,15 +175,16 @@ class TxJournal:
         if self._broadcast_hook is not None:
             self._broadcast_hook(key)
         try:
-            self.w3.eth.send_raw_transaction(raw)
+            self.w3.eth.send_raw_transaction(HexStr(raw))
         except Exception as exc:  # "already known", "nonce too low" (mined): the receipt check decides
             log.debug("action %s: broadcast answered %s", key, exc)
 
-    def _check_or_resend(self, key: str, resend: bool = True) -> Outcome:
+    def _mined(self, key: str) -> Outcome | None:
+        """The outcome once any signed version of the action has a receipt, else None."""
         with self.state.session() as s:
             row = s.get(Action, key)
             assert row is not None
-            hashes, raw, sent_at = json.loads(row.all_hashes), row.raw_tx, row.sent_at
+            hashes = json.loads(row.all_hashes)
         for tx_hash in hashes:
             try:
                 receipt = self.w3.eth.get_transaction_receipt(tx_hash)
@@ -189,12 +192,23 @@ class TxJournal:
                 continue
             status = "mined" if receipt["status"] == 1 else "reverted"
             return self._finish(key, status, tx_hash=tx_hash, block=int(receipt["blockNumber"]))
-        if not resend:
-            return self.outcome(key)  # type: ignore[return-value]
-        if sent_at is not None and self.clock() - sent_at > self.timeout_s:
-            return self._replace(key)
-        assert raw is not None
-        self._broadcast(key, raw)  # the node may have dropped it (restart, mempool eviction): idempotent
+        return None
+
+    def _check_or_resend(self, key: str, resend: bool = True) -> Outcome:
+        mined = self._mined(key)
+        if mined is not None:
+            return mined
+        if resend:
+            with self.state.session() as s:
+                row = s.get(Action, key)
+                assert row is not None and row.raw_tx is not None
+                raw, sent_at = row.raw_tx, row.sent_at
+            if sent_at is not None and self.clock() - sent_at > self.timeout_s:
+                return self._replace(key)
+            self._broadcast(key, raw)  # the node may have dropped it (restart, eviction): re-sending is harmless
+            mined = self._mined(key)
+            if mined is not None:
+                return mined
         return self.outcome(key)  # type: ignore[return-value]
 
     def _replace(self, key: str) -> Outcome:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from offchain.sim.roads import NoRouteError
-from offchain.sim.world import SimError, Simulator, VehicleStatus
+from offchain.sim.world import SimError, Simulator, VehicleState, VehicleStatus
 
 Status = Literal["idle", "to_pickup", "loading", "in_transit", "arrived", "waiting", "stranded"]
 
@@ -94,7 +94,7 @@ class LocalWorld:
     def now_ms(self) -> int:
         return self.sim.now_ms
 
-    def _state(self, vehicle_id: str):  # -> the simulator's VehicleState
+    def _state(self, vehicle_id: str) -> VehicleState:
         try:
             return self.sim.vehicle_state(vehicle_id)
         except (SimError, KeyError) as exc:

@@ -7,6 +7,7 @@
             ...
         for message in api.feed(shipment_id="42"):
             ...
+        api.post_message(signed_message(account, conversation="cfp:31337:12", ...))  # agent_signing
 
 Errors come back as `ApiError` carrying the status and the problem details of the response.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlencode
 
 import httpx
@@ -23,6 +24,15 @@ import websockets
 from websockets.exceptions import ConnectionClosedOK
 from websockets.sync.client import connect as ws_connect
 
+from .agent_schemas import (
+    ApprovalIn,
+    ApprovalPage,
+    ApprovalPublic,
+    DecisionIn,
+    MessageIn,
+    MessagePage,
+    MessagePublic,
+)
 from .schemas import (
     BatchIn,
     BatchResult,
@@ -221,6 +231,57 @@ class ApiClient:
             params["shipment_id"] = shipment_id
         response = self._request("GET", "/verdicts", params=params)
         return [VerdictPublic.model_validate(item) for item in response.json()]
+
+    # agent transcript and approvals (signed bodies: see agent_signing.signed_message & co.)
+    def post_message(self, message: MessageIn) -> MessagePublic:
+        """Records a signed message; posting the same message again returns the stored record."""
+        response = self._request("POST", "/messages", json=message.model_dump(mode="json"))
+        return MessagePublic.model_validate(response.json())
+
+    def list_messages(
+        self,
+        *,
+        conversation: str | None = None,
+        participant: str | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> MessagePage:
+        """One page, oldest first; pass `next_after` back as `after` until it is None."""
+        params = {"conversation": conversation, "participant": participant, "after": after, "limit": limit}
+        response = self._request(
+            "GET", "/messages", params={key: value for key, value in params.items() if value is not None}
+        )
+        return MessagePage.model_validate(response.json())
+
+    def post_approval(self, request: ApprovalIn) -> ApprovalPublic:
+        """Records a signed approval request (pending); posting it again returns the stored record."""
+        response = self._request("POST", "/approvals", json=request.model_dump(mode="json"))
+        return ApprovalPublic.model_validate(response.json())
+
+    def list_approvals(
+        self,
+        *,
+        status: Literal["pending", "decided"] | None = None,
+        agent: str | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> ApprovalPage:
+        params = {"status": status, "agent": agent, "after": after, "limit": limit}
+        response = self._request(
+            "GET", "/approvals", params={key: value for key, value in params.items() if value is not None}
+        )
+        return ApprovalPage.model_validate(response.json())
+
+    def get_approval(self, approval_id: str) -> ApprovalPublic:
+        """The request and its decision (None while pending); check it with `agent_signing.verify_decision`."""
+        return ApprovalPublic.model_validate(self._request("GET", f"/approvals/{approval_id}").json())
+
+    def post_decision(self, decision: DecisionIn) -> ApprovalPublic:
+        """Records a signed decision; ApiError 409 (`already-decided`) if another decision came first."""
+        response = self._request(
+            "POST", f"/approvals/{decision.approval_id}/decision", json=decision.model_dump(mode="json")
+        )
+        return ApprovalPublic.model_validate(response.json())
 
     # live feed
     def feed(

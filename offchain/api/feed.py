@@ -6,6 +6,9 @@ client receives `{"type": "gap", "dropped": N}`. A slow client therefore loses o
 how many), never slows ingestion, and never grows the server's memory. It can fill the gap from the query
 endpoints, or reconnect with `after_id` set to the last reading id it saw.
 
+Agent messages and approval requests (frames `message` and `approval`) are not about one shipment: they
+go to clients that subscribed without a `shipment_id` filter.
+
 Each message is serialised once and the same text is shared by every client. The hub sees what this
 process accepts; several API processes behind a load balancer each feed their own clients, and a client
 that needs everything reconnects with `after_id`, which replays from the database.
@@ -23,6 +26,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 
+from .agent_schemas import ApprovalPublic, MessagePublic
 from .schemas import ReadingPublic, VerdictPublic
 
 logger = logging.getLogger(__name__)
@@ -30,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FeedItem:
-    shipment_id: str
+    # None: not about one shipment (agent messages, approvals); only unfiltered clients get it.
+    shipment_id: str | None
     reading_id: int | None
     text: str
 
@@ -81,6 +86,14 @@ def verdict_text(verdict: VerdictPublic) -> str:
     return json.dumps({"type": "verdict", "data": verdict.model_dump(mode="json"), "dropped": None})
 
 
+def message_text(message: MessagePublic) -> str:
+    return json.dumps({"type": "message", "data": message.model_dump(mode="json"), "dropped": None})
+
+
+def approval_text(approval: ApprovalPublic) -> str:
+    return json.dumps({"type": "approval", "data": approval.model_dump(mode="json"), "dropped": None})
+
+
 def gap_text(dropped: int) -> str:
     return json.dumps({"type": "gap", "data": None, "dropped": dropped})
 
@@ -116,6 +129,15 @@ class FeedHub:
 
     def publish_verdict(self, verdict: VerdictPublic) -> None:
         self._offer(FeedItem(verdict.shipment_id, None, verdict_text(verdict)))
+
+    def publish_message(self, message: MessagePublic) -> None:
+        if self._subscriptions:
+            self._offer(FeedItem(None, None, message_text(message)))
+
+    def publish_approval(self, approval: ApprovalPublic) -> None:
+        """Sent when a request arrives and again when it is decided."""
+        if self._subscriptions:
+            self._offer(FeedItem(None, None, approval_text(approval)))
 
     def _offer(self, item: FeedItem) -> None:
         for subscription in self._subscriptions:

@@ -13,7 +13,8 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .api.routes import batches, devices, feed, health, shipments, verdicts
+from .agent_store import AgentStore
+from .api.routes import approvals, batches, devices, feed, health, messages, shipments, verdicts
 from .feed import FeedHub
 from .problems import PROBLEM_MEDIA_TYPE, ProblemError, install_problem_handlers
 from .settings import ApiSettings
@@ -57,9 +58,17 @@ implausible (temperature outside -60..+80 C, humidity outside 0..100 %, light ou
 shock outside 0..200 g, latitude/longitude out of range, timestamp too far in the future, movement faster
 than the configured speed between consecutive fixes).
 
+## Agents: transcript and approvals
+Messages, approval requests and decisions are signed with EIP-191 `personal_sign` over the canonical JSON
+(RFC 8785, integers only) of the body without `signature`; every field is present, nullable ones as
+`null`. The id of a message or request is keccak256 of those bytes. Contract: interfaces/agents/README.md;
+helpers: `offchain.api.agent_signing`. 401 bad signature, 403 approver not in the request's list, 409 a
+different decision was recorded first.
+
 ## Live feed
-`/ws/feed?shipment_id=...&after_id=...` streams JSON text frames `{{"type": "reading"|"verdict"|"gap",
-"data": ..., "dropped": ...}}`. With `after_id`, stored readings after that id are sent first. Each
+`/ws/feed?shipment_id=...&after_id=...` streams JSON text frames `{{"type": "reading"|"verdict"|"message"|
+"approval"|"gap", "data": ..., "dropped": ...}}`; `message` and `approval` frames (agents) go to clients
+without a `shipment_id` filter. With `after_id`, stored readings after that id are sent first. Each
 client has a bounded buffer: when it is full the oldest message is dropped, and the client then
 receives a `gap` frame with the number dropped. A slow client never slows ingestion.
 """
@@ -134,7 +143,7 @@ def build_app(lifespan: Any = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
-    for module in (health, devices, batches, shipments, verdicts, feed):
+    for module in (health, devices, batches, shipments, verdicts, messages, approvals, feed):
         app.include_router(module.router)
     return app
 
@@ -150,6 +159,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
         hub = FeedHub(settings.feed_queue_size)
         app.state.settings, app.state.store, app.state.hub = settings, store, hub
+        app.state.agent_store = AgentStore(store)
         try:
             yield
         finally:

@@ -95,3 +95,64 @@ class Verdict(Base):
     evidence_cid: Mapped[str] = mapped_column(String(128))
     detected_at_ms: Mapped[int] = mapped_column(BigInteger)
     received_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgentMessage(Base):
+    """One signed transcript message between agents (see interfaces/agents/README.md)."""
+
+    __tablename__ = "agent_messages"
+    __table_args__ = (
+        Index("ix_agent_messages_conversation_seq", "conversation", "seq"),
+        Index("ix_agent_messages_sender_seq", "sender", "seq"),
+        Index("ix_agent_messages_receiver_seq", "receiver", "seq"),
+    )
+
+    # seq orders the transcript (arrival order); message_id is the content address.
+    seq: Mapped[int] = mapped_column(Id64, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(66), unique=True)
+    conversation: Mapped[str] = mapped_column(String(128))
+    sender: Mapped[str] = mapped_column(String(42))
+    receiver: Mapped[str] = mapped_column(String(42))
+    performative: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, object]] = mapped_column(JSON)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    sent_ms: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(132))
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApprovalRequest(Base):
+    """A decision an agent waits for, and (once given) the one decision that counts.
+
+    The decision lives in the same row so that "first valid decision wins" is a single conditional
+    UPDATE (... WHERE decision IS NULL), which holds across API processes sharing one database.
+    """
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (
+        Index("ix_approval_requests_agent_seq", "agent", "seq"),
+        Index("ix_approval_requests_decided_seq", "decided", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(Id64, primary_key=True, autoincrement=True)
+    approval_id: Mapped[str] = mapped_column(String(66), unique=True)
+    agent: Mapped[str] = mapped_column(String(42))
+    approvers: Mapped[list[str]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    summary: Mapped[str] = mapped_column(String(1000))
+    recommendation: Mapped[dict[str, object]] = mapped_column(JSON)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    severity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(132))
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+
+    decided: Mapped[bool] = mapped_column(default=False)
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    decision_approver: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    decision_comment: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    decision_decided_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decision_signature: Mapped[str | None] = mapped_column(String(132), nullable=True)
+    decision_received_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

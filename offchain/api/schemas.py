@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from multiformats import CID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from .agent_schemas import ApprovalPublic, MessagePublic
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -148,8 +150,8 @@ class VerdictPublic(BaseModel):
 class FeedMessage(BaseModel):
     """One WebSocket text frame of `/ws/feed`."""
 
-    type: Literal["reading", "verdict", "gap"]
-    data: ReadingPublic | VerdictPublic | None = None
+    type: Literal["reading", "verdict", "message", "approval", "gap"]
+    data: ReadingPublic | VerdictPublic | MessagePublic | ApprovalPublic | None = None
     dropped: int | None = Field(
         default=None, description="For `gap`: messages dropped for this client because it read too slowly."
     )

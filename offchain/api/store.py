@@ -14,7 +14,7 @@ import base64
 import binascii
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,14 @@ class Store:
     def _writing(self) -> Iterator[Session]:
         with self._write() as session, session.begin():
             yield session
+
+    def writing(self) -> AbstractContextManager[Session]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite), committed on exit; for sibling stores."""
+        return self._writing()
+
+    def reading(self) -> Session:
+        """A read-only session; use as a context manager."""
+        return self._read()
 
     # ---------------------------------------------------------------- devices
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from ..approvals import ApprovalError
 from ..chain import DELIVERY, GOODS, ChainEvent, from_bytes32, to_bytes32
-from ..runtime import AgentContext
+from ..runtime import TRANSIENT, AgentContext
 from ..strategy.buyer import RevealedBid, RiskAssessment, SlaRecord, SlaRecordRisk
 from ..transcript import BROADCAST, Performative
 
@@ -82,10 +83,18 @@ class Role:
                 handler(self, event)
 
     def tick(self, now_s: int) -> None:
+        """Each behaviour acts; one that fails on a bug is logged and does not stop the others (the next
+        round tries again). Transport failures propagate: the run loop backs off."""
         for cls in type(self).__mro__:
             behaviour = cls.__dict__.get("act")
-            if behaviour is not None:
+            if behaviour is None:
+                continue
+            try:
                 behaviour(self, now_s)
+            except TRANSIENT:
+                raise
+            except Exception:
+                log.exception("%s: %s.act failed; retrying next round", self.cfg.name, cls.__name__)
 
     def say(self, kind: str, number: int, receiver: str, performative: Performative, summary: str, *,
             tx_hash: str | None = None, **content: Any) -> None:
@@ -265,14 +274,37 @@ class Role:
         return to_bytes32(text)
 
 
-class ApprovalGate:
-    """Mixin: wait for a person's decision when the config says so; None while waiting."""
+class Announcer(Role):
+    """For buyers: the award is announced once it is on-chain (accept to the winner, decline to the
+    other bidders), with the reasons the decision was taken for."""
 
-    ctx: AgentContext
-    cfg: Any
+    def remember_decision(self, cfp_id: int, decision: Any) -> None:
+        self.state.put_fact("award_reasons", cfp_id, {
+            "reasons": list(decision.reasons),
+            "costs": {r.bid.bidder: round(r.cost, 4) for r in decision.ranking},
+        })
+
+    def announce_award(self, e: ChainEvent, cfp: dict[str, Any]) -> None:
+        known = self.state.fact("award_reasons", cfp["id"]) or {"reasons": ["the best revealed bid"], "costs": {}}
+        winner = e.args["winner"]
+        self.say("cfp", cfp["id"], winner, Performative.ACCEPT,
+                 f"{self.cfg.name} awards CFP {cfp['id']} to {winner[:10]} at {e.args['unitPrice']} per unit",
+                 tx_hash=e.tx_hash, reasons=known["reasons"], unit_price=int(e.args["unitPrice"]),
+                 total=int(e.args["total"]))
+        for bid in self.revealed_bids(cfp["id"]):
+            if bid.bidder != winner:
+                cost = known["costs"].get(bid.bidder)
+                self.say("cfp", cfp["id"], bid.bidder, Performative.DECLINE,
+                         f"CFP {cfp['id']} went to another bid" + (f" (yours ranked at cost {cost})" if cost else ""),
+                         tx_hash=e.tx_hash)
+
+
+class ApprovalGate(Announcer):
+    """Wait for a person's decision when the config says so; None while waiting."""
 
     def approval_gate(
-        self: Any, kind: str, subject: str, summary: str, recommendation: dict[str, Any], reasons: list[str], *,
+        self, kind: Literal["award", "verdict_action"], subject: str, summary: str,
+        recommendation: dict[str, Any], reasons: list[str], *,
         value: int | None = None, severity: int | None = None,
     ) -> bool | None:
         limits = self.cfg.approvals
@@ -295,4 +327,4 @@ class ApprovalGate:
             return None
         if decision is None:
             return None
-        return decision.approved
+        return bool(decision.approved)

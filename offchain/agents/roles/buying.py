@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eth_typing import HexStr
+
 from ..chain import GOODS, ChainEvent
 from ..strategy.buyer import ConstantPolicy, Weights, choose_award, should_reorder
 from ..transcript import BROADCAST, Performative
@@ -36,7 +38,7 @@ class GoodsBuyer(ApprovalGate, Role):
         try:
             return planner.policy(product.product, self.demand_history(product.product), now_s * 1000)
         except ValueError as exc:  # too little history to forecast: the config's constants until there is
-            log.info("%s: forecast unavailable (%s); constant policy", product.product, exc)
+            log.debug("%s: forecast unavailable (%s); constant policy", product.product, exc)
             return fallback.policy(product.product, [], now_s * 1000)
 
     def _intents(self) -> dict[str, dict[str, Any]]:
@@ -107,7 +109,8 @@ class GoodsBuyer(ApprovalGate, Role):
         if not opened.ok:
             self.state.update_fact("intent", n, status="failed", error=opened.error)
             return
-        receipt = chain.w3.eth.get_transaction_receipt(opened.tx_hash)
+        assert opened.tx_hash is not None  # mined
+        receipt = chain.w3.eth.get_transaction_receipt(HexStr(opened.tx_hash))
         cfp_id = next(e.args["cfpId"] for e in map(chain.decode, receipt["logs"]) if e and e.name == "CfpOpened")
         self.state.update_fact("intent", n, status="open", cfp=int(cfp_id))
         self.say("cfp", int(cfp_id), BROADCAST, Performative.CFP,
@@ -139,7 +142,7 @@ class GoodsBuyer(ApprovalGate, Role):
             return  # wait: a bid may still arrive... no, reveals are over; the expiry path handles it
         winner = decision.winner
         value = winner.unit_price * cfp["quantity"]
-        subject = self.ctx.conversation("cfp", cfp_id)
+        subject = f"{self.ctx.conversation('cfp', cfp_id)}:{winner.bidder}"  # a rejection asks about the next
         verdict = self.approval_gate(
             "award", subject, f"award CFP {cfp_id} to {winner.bidder} for {value}",
             {"award_to": winner.bidder, "unit_price": winner.unit_price, "eta_s": winner.eta_s},
@@ -151,20 +154,21 @@ class GoodsBuyer(ApprovalGate, Role):
             self.state.update_fact("intent", intent["n"], exclude=[*intent.get("exclude", []), winner.bidder])
             self.say("cfp", cfp_id, winner.bidder, Performative.DECLINE, "the approver rejected this award")
             return
+        self.remember_decision(cfp_id, decision)
         outcome = self.ctx.act(f"award:{cfp_id}", self.ctx.chain.procurement.functions.award(cfp_id, winner.bidder),
                                f"award CFP {cfp_id} to {winner.bidder}")
-        if outcome.ok:
-            self.say("cfp", cfp_id, winner.bidder, Performative.ACCEPT,
-                     f"{self.cfg.name} awards CFP {cfp_id} to {winner.bidder[:10]} at {winner.unit_price} per unit",
-                     tx_hash=outcome.tx_hash, reasons=list(decision.reasons))
-            for other in decision.ranking[1:]:
-                self.say("cfp", cfp_id, other.bid.bidder, Performative.DECLINE,
-                         f"CFP {cfp_id} went to another bid (ours ranked its cost {other.cost:.2f})",
-                         tx_hash=outcome.tx_hash)
-            self.state.update_fact("intent", intent["n"], status="awarded", order=cfp_id)
-        elif outcome.done:
+        if outcome.done and not outcome.ok:
             log.error("award of CFP %d failed: %s", cfp_id, outcome.error)
             self.state.update_fact("intent", intent["n"], exclude=[*intent.get("exclude", []), winner.bidder])
+
+    def on_cfp_awarded(self, e: ChainEvent) -> None:
+        cfp = self.state.fact("cfp", e.args["cfpId"]) or {}
+        if cfp.get("buyer") != self.me or cfp.get("kind") != GOODS:
+            return
+        for key, intent in self._intents().items():
+            if intent.get("cfp") == cfp["id"]:
+                self.state.update_fact("intent", key, status="awarded", order=cfp["id"])
+        self.announce_award(e, cfp)
 
     def _watch_delivery(self, intent: dict[str, Any], now_s: int) -> None:
         """Fallback: an awarded seller that has not handed the goods over within the grace period."""

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from ..chain import DELIVERY, ChainEvent
+from ..chain import DELIVERY, ChainEvent, from_bytes32
 from ..strategy.carrier import DeliveryRequest, NoBid, Tariff, carrier_bid
 from ..transcript import Performative
 from ..world import NotArrivedError, NotAtSamePlaceError, RoutePlan, WorldError, WorldPort
@@ -116,6 +116,22 @@ class CarrierRole(SealedBidder):
         self.say("order", int(job["order"]), order.get("seller", ""), Performative.INFORM,
                  f"{self.cfg.name} dispatched {job['vehicle']} to {job['origin']} for order {job['order']}")
 
+    def on_handoff_accepted(self, e: ChainEvent) -> None:
+        """Custody moved on-chain: our job follows the event, not the receipt we happened to see."""
+        order_id = self.order_of_twin(int(e.args["twinId"]))
+        job = None if order_id is None else self.state.fact("job", order_id)
+        if order_id is None or job is None:
+            return
+        if e.args["to"] == self.me and job["status"] == "dispatched":
+            self.state.update_fact("job", order_id, status="carrying")
+            self.say("order", order_id, e.args["from"], Performative.ACCEPT,
+                     f"{self.cfg.name} took custody of order {order_id} at {from_bytes32(e.args['location'])}",
+                     tx_hash=e.tx_hash)
+        elif e.args["from"] == self.me and e.args["to"] == job.get("consignee"):
+            self.state.update_fact("job", order_id, status="delivered")
+        elif e.args["from"] == self.me:
+            self.state.update_fact("job", order_id, status="handed_over")
+
     def on_reroute_opened(self, e: ChainEvent) -> None:
         job = self.state.fact("job", e.args["orderId"])
         if job is None or job.get("status") != "carrying":
@@ -159,18 +175,13 @@ class CarrierRole(SealedBidder):
                 return  # the other truck is not there yet
         elif str(twin) not in vehicle.shipments:
             return  # not loaded yet
-        outcome = self.ctx.act(
+        self.ctx.act(
             f"take:{twin}:{job['cfp']}",
             self.ctx.chain.custody.functions.acceptHandoff(
                 twin, self.place(offer["location"]), self.condition_hash(twin, f"take-{job['cfp']}")
             ),
             f"take custody of twin {twin}",
-        )
-        if outcome.ok:
-            self.state.update_fact("job", job["order"], status="carrying")
-            self.say("order", int(job["order"]), offer["from"], Performative.ACCEPT,
-                     f"{self.cfg.name} took custody of order {job['order']} at {offer['location']}",
-                     tx_hash=outcome.tx_hash)
+        )  # the HandoffAccepted event moves the job on
 
     def _deliver(self, job: dict[str, Any]) -> None:
         vehicle = self.world.vehicle(job["vehicle"])

@@ -101,7 +101,7 @@ class DeliveryBuyer(ApprovalGate, Role):
         assert decision.winner is not None
         winner = decision.winner
         value = winner.unit_price * cfp["quantity"]
-        subject = self.ctx.conversation("cfp", cfp_id)
+        subject = f"{self.ctx.conversation('cfp', cfp_id)}:{winner.bidder}"  # a rejection asks about the next
         if mine.get("reroute"):
             order = self.state.fact("order", cfp["parent"]) or {}
             severity = max((v["severity"] for v in order.get("verdicts", []) if v["action"] == 3), default=0)
@@ -117,25 +117,25 @@ class DeliveryBuyer(ApprovalGate, Role):
             )
         if approved is None:
             return
-        if approved is False:
-            self.state.update_fact("mydelivery", cfp_id, status="rejected")
+        if approved is False:  # the next-best carrier is considered (and approved) next round
+            self.state.update_fact("tender", cfp["parent"], exclude=[*tender.get("exclude", []), winner.bidder])
+            self.say("cfp", cfp_id, winner.bidder, Performative.DECLINE, "the approver rejected this award")
             return
+        self.remember_decision(cfp_id, decision)
         outcome = self.ctx.act(f"award:{cfp_id}", self.ctx.chain.procurement.functions.award(cfp_id, winner.bidder),
                                f"award delivery CFP {cfp_id} to {winner.bidder}")
-        if outcome.ok:
-            self.state.update_fact("mydelivery", cfp_id, status="awarded", carrier=winner.bidder,
-                                   awarded_at=now_s)
-            self.state.update_fact("tender", cfp["parent"], status="awarded", carrier=winner.bidder, awarded_at=now_s)
-            self.say("cfp", cfp_id, winner.bidder, Performative.ACCEPT,
-                     f"{self.cfg.name} awards delivery CFP {cfp_id} to {winner.bidder[:10]} "
-                     f"at {winner.unit_price}/unit",
-                     tx_hash=outcome.tx_hash, reasons=list(decision.reasons))
-            for other in decision.ranking[1:]:
-                self.say("cfp", cfp_id, other.bid.bidder, Performative.DECLINE,
-                         f"delivery CFP {cfp_id} went to another carrier", tx_hash=outcome.tx_hash)
-        elif outcome.done:
+        if outcome.done and not outcome.ok:
             log.error("award of delivery CFP %d failed: %s", cfp_id, outcome.error)
             self.state.update_fact("mydelivery", cfp_id, status="failed")
+
+    def on_cfp_awarded(self, e: ChainEvent) -> None:
+        cfp = self.state.fact("cfp", e.args["cfpId"]) or {}
+        if cfp.get("buyer") != self.me or cfp.get("kind") != DELIVERY:
+            return
+        now = self.ctx.chain.now()
+        self.state.update_fact("mydelivery", cfp["id"], status="awarded", carrier=e.args["winner"], awarded_at=now)
+        self.state.update_fact("tender", cfp["parent"], status="awarded", carrier=e.args["winner"], awarded_at=now)
+        self.announce_award(e, cfp)
 
     def _watch_pickup(self, order_id: int, tender: dict[str, Any], now_s: int) -> None:
         """A carrier that won and has not taken custody within the grace period loses the job: re-tender."""

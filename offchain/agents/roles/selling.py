@@ -84,7 +84,7 @@ class GoodsSeller(SealedBidder):
     def on_handoff_accepted(self, e: ChainEvent) -> None:
         order_id = self.order_of_twin(int(e.args["twinId"]))
         order = None if order_id is None else self._my_sale(order_id)
-        if order is None or e.args["from"] != self.me:
+        if order_id is None or order is None or e.args["from"] != self.me:
             return
         quantity = int(order["quantity"])
         self.state.move(f"dispatch:{order_id}", order["product"], -quantity, "dispatched", reserve=-quantity)

@@ -6,7 +6,7 @@ available, else `SlaRecordRisk`, the plain share of past orders that ended in a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,8 +24,17 @@ class RiskAssessment:
     reasons: tuple[str, ...] = ()
 
 
+class RiskView(Protocol):
+    """What an award needs from any risk assessment (ours, or `risk.RiskScore` of the learned model)."""
+
+    @property
+    def score(self) -> float: ...
+    @property
+    def reasons(self) -> Sequence[str]: ...
+
+
 class RiskScorer(Protocol):
-    def assess(self, address: str) -> RiskAssessment: ...
+    def assess(self, address: str) -> RiskView: ...
 
 
 @dataclass
@@ -66,7 +75,7 @@ class Weights:
 class Ranked:
     bid: RevealedBid
     cost: float
-    risk: RiskAssessment
+    risk: RiskView
 
 
 @dataclass(frozen=True)
@@ -124,10 +133,21 @@ class ReorderPolicy:
     reasons: tuple[str, ...]
 
 
+class PolicyView(Protocol):
+    """What reordering needs from any policy (ours, or `forecast.ReorderPolicy` of the learned forecast)."""
+
+    @property
+    def reorder_point(self) -> int: ...
+    @property
+    def order_quantity(self) -> int: ...
+    @property
+    def reasons(self) -> Sequence[str]: ...
+
+
 class ReorderPlanner(Protocol):
     """Turns the order history of a product into a reorder point and quantity (the demand forecast)."""
 
-    def policy(self, product: str, history: list[tuple[int, int]], now_ms: int) -> ReorderPolicy: ...
+    def policy(self, product: str, history: Sequence[tuple[int, int]], now_ms: int) -> PolicyView: ...
 
 
 @dataclass(frozen=True)
@@ -137,11 +157,11 @@ class ConstantPolicy:
     reorder_point: int
     order_quantity: int
 
-    def policy(self, product: str, history: list[tuple[int, int]], now_ms: int) -> ReorderPolicy:
+    def policy(self, product: str, history: Sequence[tuple[int, int]], now_ms: int) -> ReorderPolicy:
         return ReorderPolicy(self.reorder_point, self.order_quantity, ("constant reorder point from the config",))
 
 
-def should_reorder(available: int, on_order: int, policy: ReorderPolicy) -> int:
+def should_reorder(available: int, on_order: int, policy: PolicyView) -> int:
     """Units to order now: the policy's quantity when the stock position (free + on order) is below the
     reorder point, else 0."""
     if available + on_order < policy.reorder_point:

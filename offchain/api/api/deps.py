@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: settings, store, feed hub and the two bearer-token checks."""
+"""Request-scoped dependencies: settings, stores, feed hub and the two bearer-token checks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from ..agent_store import AgentStore
 from ..feed import FeedHub
 from ..problems import ProblemError
 from ..settings import ApiSettings
@@ -27,6 +28,11 @@ def get_store(connection: HTTPConnection) -> Store:
     return store
 
 
+def get_agent_store(connection: HTTPConnection) -> AgentStore:
+    agent_store: AgentStore = connection.app.state.agent_store
+    return agent_store
+
+
 def get_hub(connection: HTTPConnection) -> FeedHub:
     hub: FeedHub = connection.app.state.hub
     return hub
@@ -34,6 +40,7 @@ def get_hub(connection: HTTPConnection) -> FeedHub:
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+AgentStoreDep = Annotated[AgentStore, Depends(get_agent_store)]
 HubDep = Annotated[FeedHub, Depends(get_hub)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 

@@ -3,8 +3,8 @@
     python tests/offchain/agents/chain_setup.py RPC_URL MANIFEST WORK
 
 The wiring that ships (scripts/deploy.py `deploy_suite`, `build_manifest`) with a 3-of-5 dev oracle set. The
-contract sources are compiled in a copy under WORK with its own build folder, so a brownie run going on beside
-never shares the repository's build/. The network is declared in memory only.
+contract sources are compiled in a copy at WORK with its own build folder (kept between sessions), so a brownie
+run going on beside never shares the repository's build/. The network is declared in memory only.
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ def main(rpc_url: str, manifest_path: str, work: str) -> None:
     from brownie import network, project
     from brownie._config import CONFIG
 
-    proj = project.load(_project_copy(Path(work)), name="AscAgentsProject")
+    copy = _project_copy(Path(work))
+    # brownie caches live deployments per chain id and crashes on connect when a cached address has no code
+    # (every session starts a new chain with the same id); the manifest is our record, not that cache.
+    shutil.rmtree(copy / "build" / "deployments", ignore_errors=True)
+    proj = project.load(copy, name="AscAgentsProject")
     proj.load_config()
     proj._add_to_main_namespace()
     CONFIG.argv["silent"] = True

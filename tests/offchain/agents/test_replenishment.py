@@ -5,22 +5,8 @@ inventories updated on both sides."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from tests.offchain.agents import configs as c
-from tests.offchain.agents.conftest import Node
 from tests.offchain.agents.harness import UNIT, World
-
-
-@pytest.fixture
-def world(chain_node: Node, tmp_path: Path) -> World:
-    w = World(chain_node.url, chain_node.manifest, tmp_path)
-    w.sim.add_vehicle("truck-a1", carrier="carrier-a", at="crossdock_bar_hill", precooled_c=2.0)
-    w.sim.add_vehicle("truck-b1", carrier="carrier-b", at="supplier_newmarket", precooled_c=2.0)
-    w.mint(w.account(1).address, 100 * 60 * UNIT)
-    return w
 
 
 def _agents(world: World) -> None:
