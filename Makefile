@@ -22,9 +22,9 @@ PY_STAMP := $(VENV)/.lock-$(shell sha256sum requirements.lock | cut -c1-16)
 NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16)
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
-.PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo demo-scripted audit api \
-        openapi bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai evaluate ipfs-node clean \
-        test-agents scenario test-scenarios
+.PHONY: help setup test test-python test-contracts test-oracle-node lint slither chain chain-stop deploy demo \
+        demo-scripted audit api openapi bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai \
+        evaluate ipfs-node clean test-agents scenario test-scenarios
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -71,6 +71,9 @@ test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 
 test-agents: setup  ## agent tests: strategies, scanner, tx journal, API relay, every process on anvil + LocalWorld
 	pytest -p no:pytest-brownie -q tests/offchain/agents
+
+test-oracle-node: setup  ## oracle node tests alone: real anvil, API and 3-node runs on ports 9100-9199 (~12 min)
+	pytest -p no:pytest-brownie -q tests/oracles/node
 
 lint: setup  ## ruff over the Python tree
 	ruff check oracles offchain scripts bench tests
@@ -122,7 +125,7 @@ bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> ben
 bench-detect: setup  ## detector speed (readings/s per core) and NAB/SKAB scores -> bench/results/detect.json
 	python bench/oracle_detect.py
 
-bench-oracle: setup  ## scoring speed, HTTP ingestion and detection-to-mined latency -> bench/results/oracle.json
+bench-oracle: setup  ## scoring speed (detectors, node), HTTP ingestion, detection-to-mined latency -> bench/results/oracle.json
 	python bench/oracle.py
 
 bench-api: setup  ## HTTP ingestion throughput (batch sizes 1/100/1000) -> bench/results/api_ingest.json

@@ -114,7 +114,7 @@ def policy_from(settings: OracleNodeSettings) -> Policy:
 @dataclass
 class _Shipment:
     order_id: int
-    terms: ChainTerms
+    current_terms: ChainTerms  # Procurement.slaTerms now: only for orders older than the scan
     deadline_s: int
     tracker: ShipmentTracker
     cursor: tuple[int, int] | None
@@ -233,7 +233,11 @@ class OracleNode:
         """One pass over shipments and open verdicts; True when there is more work right away."""
         self.view.refresh()
         busy = False
-        for shipment_id in self.watched():
+        watched = self.watched()
+        for gone in set(self._shipments) - set(watched):
+            log.info("shipment %s: no longer in transit; not watched any more", gone)
+            del self._shipments[gone]
+        for shipment_id in watched:
             busy |= self._poll_shipment(shipment_id)
         busy |= self._advance_verdicts()
         return busy
@@ -245,11 +249,12 @@ class OracleNode:
 
     # ---------------------------------------------------------------- readings -> verdicts
 
-    def plan_at(self, order_id: int, deadline_s: int, at_s: int) -> Plan:
-        """The plan in force for a reading taken at ``at_s``: the legs awarded by then. Keyed to time, not
-        to when a node learned of a leg, so that every node applies the same plan to the same reading."""
+    def plan_at(self, order_id: int, current_terms: ChainTerms, deadline_s: int, at_s: int) -> Plan:
+        """The plan in force for a reading taken at ``at_s``: the terms and legs awarded by then. Keyed to time,
+        not to when a node learned of a leg, so that every node applies the same plan to the same reading."""
+        terms = self.view.terms_at(order_id, at_s) or current_terms
         legs = [leg for leg in self.view.legs(order_id) if leg.awarded_at_s <= at_s]
-        return self.planner.plan(legs, deadline_s)
+        return self.planner.plan(terms, legs, deadline_s)
 
     def _shipment(self, shipment_id: str) -> _Shipment | None:
         known = self._shipments.get(shipment_id)
@@ -259,14 +264,13 @@ class OracleNode:
         if info is None:
             return None
         order_id = info.order_id
-        terms = self.chain.sla_terms(order_id)
+        current_terms = self.chain.sla_terms(order_id)
         deadline_s = self.chain.delivery_deadline(order_id)
         saved = self.checkpoint.shipment(shipment_id)
         cursor = None if saved.cursor_ts_ms is None else (saved.cursor_ts_ms, int(saved.cursor_id or 0))
-        plan = self.plan_at(order_id, deadline_s, 0 if cursor is None else cursor[0] // 1000)
+        plan = self.plan_at(order_id, current_terms, deadline_s, 0 if cursor is None else cursor[0] // 1000)
         try:
             tracker = ShipmentTracker(
-                terms,
                 plan,
                 self.detect,
                 use_isolation_forest=self.settings.use_isolation_forest,
@@ -278,12 +282,12 @@ class OracleNode:
             return None
         if saved.tracker_state is not None:
             tracker.load_state(saved.tracker_state)
-        state = self._shipments[shipment_id] = _Shipment(order_id, terms, deadline_s, tracker, cursor)
+        state = self._shipments[shipment_id] = _Shipment(order_id, current_terms, deadline_s, tracker, cursor)
         log.info(
             "shipment %s: order %d, terms %s, deadline %d, %d leg(s) planned, resuming after %s",
             shipment_id,
             order_id,
-            terms,
+            plan.terms,
             deadline_s,
             len(plan.legs),
             cursor,
@@ -299,20 +303,27 @@ class OracleNode:
         except SourceUnavailableError as exc:
             log.warning("shipment %s: %s", shipment_id, exc)
             return False
-        # A reading newer than the scanned chain could fall under a leg this node has not seen yet: it waits.
-        horizon_ms = (self.view.scanned_time_s + 1) * 1000
+        # A reading as new as the scanned head could fall under a leg awarded in a block this node has not seen
+        # yet (later blocks may share the head's timestamp): it waits until the chain has moved past it.
+        horizon_ms = self.view.scanned_time_s * 1000
         readings = [r for r in page if r.ts_ms < horizon_ms]
         if not readings:
             return False
         decided: list[tuple[ReadingPublic, BreachWindow]] = []
         segment: list[ReadingPublic] = []
         for reading in readings:
-            plan = self.plan_at(state.order_id, state.deadline_s, reading.ts_ms // 1000)
+            plan = self.plan_at(state.order_id, state.current_terms, state.deadline_s, reading.ts_ms // 1000)
             if plan != state.tracker.plan:
                 decided += self._feed(state, segment)
                 segment = []
                 log.info("shipment %s: plan of %d leg(s) from %d", shipment_id, len(plan.legs), reading.ts_ms)
-                state.tracker.replan(plan)
+                try:
+                    state.tracker.replan(plan)
+                except ValueError as exc:
+                    # Nothing of this page is recorded: it is read again, and refused again, next round.
+                    log.error("shipment %s: the detectors refuse the terms in force: %s", shipment_id, exc)
+                    self._shipments.pop(shipment_id, None)
+                    return False
             segment.append(reading)
         decided += self._feed(state, segment)
         state.cursor = (readings[-1].ts_ms, readings[-1].id)
@@ -335,7 +346,6 @@ class OracleNode:
             hub_address=self.chain.hub_address,
             order_id=state.order_id,
             twin_id=int(shipment_id),
-            terms=state.terms,
             window=window,
             policy=self.policy,
             epoch=oracle_set.epoch,
@@ -432,7 +442,15 @@ class OracleNode:
         if len(signatures) < oracle_set.threshold:
             return False
         chosen = [signatures[s] for s in sorted(signatures)][: oracle_set.threshold]
-        prepared = self.chain.prepare_submission(verdict, pack_signatures(chosen))
+        try:
+            prepared = self.chain.prepare_submission(verdict, pack_signatures(chosen))
+        except ChainError:
+            if record.shipment_id not in self.watched():
+                # Delivered or cancelled since: the escrow no longer takes penalties, so the verdict is moot.
+                log.warning("verdict %s: shipment %s is no longer in transit; dropping it", vid, record.shipment_id)
+                self.checkpoint.mark_done(vid, "")
+                return False
+            raise
         if prepared.status is SubmitStatus.CONSUMED:
             assert prepared.accepted_id is not None
             log.info("verdict %s: window consumed by 0x%s; done", vid, prepared.accepted_id.hex())

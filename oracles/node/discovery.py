@@ -11,15 +11,30 @@ accepts it (TwinDelivered) or its order is cancelled.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from oracles.node.chain import ChainClient
 from oracles.node.routing import PlaceIdError, decode_place
-from oracles.node.terms import PlannedLeg
+from oracles.node.terms import ChainTerms, PlannedLeg
 
 log = logging.getLogger("asc.oracle.discovery")
 
-DELIVERY = 1  # IProcurement.CfpKind.Delivery
+GOODS, DELIVERY = 0, 1  # IProcurement.CfpKind
+_SLA_FIELDS = (
+    "tempMinCentiC",
+    "tempMaxCentiC",
+    "humidityMinBp",
+    "humidityMaxBp",
+    "shockLimitMilliG",
+    "excursionGraceSeconds",
+)
+
+
+def _terms(sla: Any) -> ChainTerms:
+    values = [sla[name] for name in _SLA_FIELDS] if isinstance(sla, Mapping) else list(sla)
+    return ChainTerms(*(int(value) for value in values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +48,7 @@ class _Cfp:
     parent_order_id: int
     origin: str
     destination: str
+    terms: ChainTerms
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +68,8 @@ class ChainView:
         self._twins: dict[int, TwinInfo] = {}
         self._finished_twins: set[int] = set()
         self._cancelled_orders: set[int] = set()
-        self._cfps: dict[int, _Cfp] = {}
+        self._cfps: dict[int, _Cfp] = {}  # delivery CFPs
+        self._goods_terms: dict[int, ChainTerms] = {}  # order id (= its GOODS CFP id) -> terms
         self._reroute_source: dict[int, int] = {}
         self._awards: dict[int, _Award] = {}
         self.scanned_block = from_block - 1
@@ -85,15 +102,18 @@ class ChainView:
             self._cancelled_orders.add(int(event["args"]["orderId"]))
         for event in chain.logs(chain.procurement, "CfpOpened", start, end):
             params = event["args"]["params"]
-            if int(params["kind"]) != DELIVERY:
-                continue
             cfp_id = int(event["args"]["cfpId"])
+            if int(params["kind"]) == GOODS:
+                self._goods_terms[cfp_id] = _terms(params["sla"])
+                continue
             try:
                 origin, destination = decode_place(params["origin"]), decode_place(params["destination"])
             except PlaceIdError as exc:
                 log.warning("delivery CFP %d: %s; its leg has no corridor", cfp_id, exc)
                 origin = destination = ""
-            self._cfps[cfp_id] = _Cfp(int(event["args"]["parentOrderId"]), origin, destination)
+            self._cfps[cfp_id] = _Cfp(
+                int(event["args"]["parentOrderId"]), origin, destination, _terms(params["sla"])
+            )
         for event in chain.logs(chain.procurement, "RerouteOpened", start, end):
             self._reroute_source[int(event["args"]["cfpId"])] = int(event["args"]["sourceCfpId"])
         for event in chain.logs(chain.procurement, "CfpAwarded", start, end):
@@ -113,6 +133,21 @@ class ChainView:
 
     def twin(self, twin_id: int) -> TwinInfo | None:
         return self._twins.get(twin_id)
+
+    def terms_at(self, order_id: int, at_s: int) -> ChainTerms | None:
+        """The SLA terms ruling the order at ``at_s``, as ``Procurement.slaTerms`` would have returned them
+        then: those of the delivery CFP awarded last by that time (reroutes included), else the GOODS CFP's.
+        None when the order's GOODS CFP is older than the scan (the caller reads the current terms)."""
+        best: tuple[int, int] | None = None
+        for cfp_id, cfp in self._cfps.items():
+            award = self._awards.get(cfp_id)
+            if cfp.parent_order_id != order_id or award is None or award.awarded_at_s > at_s:
+                continue
+            if best is None or (award.leg_index, cfp_id) > best:
+                best = (award.leg_index, cfp_id)
+        if best is not None:
+            return self._cfps[best[1]].terms
+        return self._goods_terms.get(order_id)
 
     def legs(self, order_id: int) -> list[PlannedLeg]:
         """Awarded delivery legs of the order, in leg order. Reroute legs are left out: the new carrier

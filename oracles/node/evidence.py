@@ -187,13 +187,13 @@ def build_evidence(
     hub_address: str,
     order_id: int,
     twin_id: int,
-    terms: ChainTerms,
     window: BreachWindow,
     policy: Policy,
     epoch: int,
     model: str,
 ) -> EvidencePackage:
     """The evidence object of ``window`` and its verdict for ``epoch``."""
+    terms = window.plan.terms
     ruling = policy.rule(window, terms)
     kind = KIND_NAMES[window.kind]
     evidence: dict[str, Any] = {

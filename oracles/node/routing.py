@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from offchain.sim.roads import NoRouteError, RoadGraph, UnknownPlaceError
-from oracles.node.terms import Plan, PlannedLeg
+from oracles.node.terms import ChainTerms, Plan, PlannedLeg
 
 log = logging.getLogger("asc.oracle.routing")
 
@@ -61,7 +61,7 @@ class Planner:
                     points.append(vertex)
         return tuple(points)
 
-    def plan(self, legs: Sequence[PlannedLeg], deadline_s: int) -> Plan:
+    def plan(self, terms: ChainTerms, legs: Sequence[PlannedLeg], deadline_s: int) -> Plan:
         """The plan of these legs (in leg order). A leg whose places the graph does not know leaves the
         corridor out (route rules off) rather than guessing; the deadline still applies."""
         ordered = tuple(sorted(legs, key=lambda leg: leg.leg_index))
@@ -71,6 +71,6 @@ class Planner:
                 points = self._route(leg.origin, leg.destination)
             except (UnknownPlaceError, NoRouteError) as exc:
                 log.warning("leg %d (CFP %d): no corridor: %s", leg.leg_index, leg.cfp_id, exc)
-                return Plan(ordered, (), self.corridor_width_m, deadline_s)
+                return Plan(terms, ordered, (), self.corridor_width_m, deadline_s)
             corridor.extend(points[1:] if corridor and corridor[-1] == points[0] else points)
-        return Plan(ordered, tuple(corridor), self.corridor_width_m, deadline_s)
+        return Plan(terms, ordered, tuple(corridor), self.corridor_width_m, deadline_s)

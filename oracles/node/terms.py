@@ -1,8 +1,9 @@
 """What a node reads from the chain about one order: the physical SLA terms and the planned delivery.
 
-``ChainTerms`` is ``Procurement.slaTerms`` as fixed-point integers. ``Plan`` is the planned route of the goods
-(the awarded delivery legs' origin -> destination, each routed on the shared road graph) and the order's
-delivery deadline; it is what turns the route-deviation and late-arrival rules on.
+``ChainTerms`` is a CFP's physical SLA terms as fixed-point integers. ``Plan`` is everything in force for a
+reading: those terms, the planned route of the goods (the awarded delivery legs' origin -> destination, each
+routed on the shared road graph) and the order's delivery deadline; the route and deadline turn the
+route-deviation and late-arrival rules on.
 """
 
 from __future__ import annotations
@@ -57,14 +58,17 @@ class PlannedLeg:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The planned corridor (vertices in 1e-6 degrees) and deadline in force for a shipment's readings."""
+    """What is in force for a shipment's reading: the SLA terms of the CFP that rules the order at that time,
+    the planned corridor (vertices in 1e-6 degrees) and the delivery deadline."""
 
+    terms: ChainTerms
     legs: tuple[PlannedLeg, ...] = ()
     corridor: tuple[tuple[int, int], ...] = ()
     corridor_width_m: int = 2000
     deadline_s: int = 0
 
-    def sla_terms(self, terms: ChainTerms) -> SlaTerms:
+    def sla_terms(self) -> SlaTerms:
+        terms = self.terms
         return SlaTerms(
             temp_min_centi_c=terms.temp_min_centi_c,
             temp_max_centi_c=terms.temp_max_centi_c,
@@ -78,6 +82,7 @@ class Plan:
         )
 
     def as_evidence(self) -> dict[str, Any]:
+        """The plan without the terms (the evidence lists those as ``sla_terms``)."""
         return {
             "legs": [leg.as_evidence() for leg in self.legs],
             "corridor_e6": [[lat, lon] for lat, lon in self.corridor],

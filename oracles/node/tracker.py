@@ -101,6 +101,7 @@ class BreachWindow:
     """
 
     kind: Kind
+    plan: Plan  # what was in force at the deciding reading (terms, corridor, deadline)
     readings: tuple[ReadingPublic, ...]
     readings_total: int
     peak_excess: int
@@ -109,7 +110,6 @@ class BreachWindow:
     context: tuple[ReadingPublic, ...] = ()  # readings just before the window
     learned: tuple[LearnedAlert, ...] = ()
     scores: tuple[DetectorScore, ...] = ()
-    plan: Plan = field(default_factory=Plan)
 
     @property
     def window_start_s(self) -> int:
@@ -163,7 +163,6 @@ class ShipmentTracker:
 
     def __init__(
         self,
-        terms: ChainTerms,
         plan: Plan,
         detect: DetectSettings,
         *,
@@ -171,20 +170,24 @@ class ShipmentTracker:
         context_readings: int,
         learned_lookback_s: int,
     ) -> None:
-        self.terms = terms
         self.plan = plan
         self._detect = detect
-        self._monitor = ShipmentMonitor(plan.sla_terms(terms), detect, use_isolation_forest=use_isolation_forest)
+        self._monitor = ShipmentMonitor(plan.sla_terms(), detect, use_isolation_forest=use_isolation_forest)
         self._ranges: dict[Kind, _Excursion | None] = {Kind.TEMPERATURE: None, Kind.HUMIDITY: None}
         self._context: deque[ReadingPublic] = deque(maxlen=context_readings)
         self._learned: deque[LearnedAlert] = deque(maxlen=MAX_LEARNED_ALERTS)
         self._lookback_s = learned_lookback_s
 
+    @property
+    def terms(self) -> ChainTerms:
+        return self.plan.terms
+
     def replan(self, plan: Plan) -> None:
-        """A new plan applies from the next reading on (a delivery leg was awarded)."""
+        """A new plan applies from the next reading on (a delivery leg was awarded). Open excursions carry
+        over and are measured against the new terms from that reading on."""
         if plan != self.plan:
             self.plan = plan
-            self._monitor.replan(plan.sla_terms(self.terms))
+            self._monitor.replan(plan.sla_terms())
 
     def feed(self, readings: Sequence[ReadingPublic]) -> list[tuple[int, BreachWindow]]:
         """Score readings in order; returns (index of the deciding reading, window) for each decided window."""
@@ -268,6 +271,7 @@ class ShipmentTracker:
         )
         return BreachWindow(
             kind=kind,
+            plan=self.plan,
             readings=readings,
             readings_total=total,
             peak_excess=peak,
@@ -276,7 +280,6 @@ class ShipmentTracker:
             context=context,
             learned=learned,
             scores=detector_scores,
-            plan=self.plan,
         )
 
     def state_dict(self) -> dict[str, Any]:

@@ -106,6 +106,10 @@ class Chain:
         extra = [origin, destination, "" if deadline_after_s is None else str(deadline_after_s)]
         return _setup("order", self.rpc_url, self.manifest_path, self.work, *extra)
 
+    def deliver(self, twin_id: int) -> None:
+        """The carrier hands the goods of a ``new_order`` to its consignee."""
+        _setup("deliver", self.rpc_url, self.manifest_path, self.work, str(twin_id))
+
     def now(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
 

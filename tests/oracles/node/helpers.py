@@ -33,8 +33,7 @@ def policy(**overrides: object) -> Policy:
 
 def tracker(plan: Plan | None = None, terms: ChainTerms = TERMS, forest: bool = False) -> ShipmentTracker:
     return ShipmentTracker(
-        terms,
-        plan if plan is not None else Plan(),
+        plan if plan is not None else Plan(terms),
         DETECT,
         use_isolation_forest=forest,
         context_readings=60,

@@ -7,7 +7,7 @@ from offchain.storage.cid import cid_to_bytes32
 from oracles.node.evidence import KIND_NAMES, build_evidence, model_version
 from oracles.node.tracker import BreachWindow
 from oracles.verdicts import Action, Kind
-from tests.oracles.node.helpers import DETECT, TERMS, excursion, policy, reading, tracker
+from tests.oracles.node.helpers import DETECT, excursion, policy, reading, tracker
 
 HUB = "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"
 MODEL = model_version(DETECT, use_isolation_forest=False)
@@ -25,7 +25,6 @@ def _package(window: BreachWindow, epoch: int = 1, **policy_overrides: object):
         hub_address=HUB,
         order_id=3,
         twin_id=7,
-        terms=TERMS,
         window=window,
         policy=policy(**policy_overrides),
         epoch=epoch,

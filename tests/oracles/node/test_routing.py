@@ -7,6 +7,7 @@ import pytest
 from offchain.sim.roads import RoadGraph
 from oracles.node.routing import PlaceIdError, Planner, decode_place, encode_place
 from oracles.node.terms import PlannedLeg
+from tests.oracles.node.helpers import TERMS
 
 GRAPH = RoadGraph.load()
 
@@ -39,7 +40,7 @@ def test_legs_are_joined_in_leg_order_from_origin_to_destination() -> None:
         PlannedLeg(2, 9, "crossdock_cambourne", "wholesaler_cambridge", 20),
         PlannedLeg(1, 8, "supplier_ely", "crossdock_cambourne", 10),
     ]
-    plan = planner.plan(legs, 123)
+    plan = planner.plan(TERMS, legs, 123)
     ely, cambourne, cambridge = (GRAPH.node(n) for n in (legs[1].origin, legs[0].origin, legs[0].destination))
     assert plan.corridor[0] == (round(ely.lat * 1e6), round(ely.lon * 1e6))
     assert (round(cambourne.lat * 1e6), round(cambourne.lon * 1e6)) in plan.corridor
@@ -49,9 +50,9 @@ def test_legs_are_joined_in_leg_order_from_origin_to_destination() -> None:
 
 def test_the_same_legs_give_the_same_plan_on_another_planner() -> None:
     legs = [PlannedLeg(1, 8, "supplier_ely", "wholesaler_cambridge", 10)]
-    assert Planner(GRAPH, 2000).plan(legs, 1) == Planner(RoadGraph.load(), 2000).plan(legs, 1)
+    assert Planner(GRAPH, 2000).plan(TERMS, legs, 1) == Planner(RoadGraph.load(), 2000).plan(TERMS, legs, 1)
 
 
 def test_a_leg_between_unknown_places_leaves_the_corridor_out_but_keeps_the_deadline() -> None:
-    plan = Planner(GRAPH, 2000).plan([PlannedLeg(1, 8, "gcrf-farm-ely", "supplier_ely", 10)], 99)
+    plan = Planner(GRAPH, 2000).plan(TERMS, [PlannedLeg(1, 8, "gcrf-farm-ely", "supplier_ely", 10)], 99)
     assert plan.corridor == () and plan.deadline_s == 99 and len(plan.legs) == 1

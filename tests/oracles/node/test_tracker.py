@@ -20,7 +20,7 @@ PLANNER = Planner(RoadGraph.load(), corridor_width_m=2000)
 
 
 def _plan(deadline_s: int = 0) -> Plan:
-    return PLANNER.plan([PlannedLeg(1, 2, "supplier_ely", "wholesaler_cambridge", 0)], deadline_s)
+    return PLANNER.plan(TERMS, [PlannedLeg(1, 2, "supplier_ely", "wholesaler_cambridge", 0)], deadline_s)
 
 
 def _along(plan: Plan, count: int, metres_per_step: float, first: int = 0) -> list:
@@ -80,7 +80,6 @@ def test_paging_does_not_change_windows_or_evidence() -> None:
             hub_address="0x5FC8d32690cc91D4c39d9d3abcBD16989F875707",
             order_id=3,
             twin_id=7,
-            terms=TERMS,
             window=window,
             policy=policy(),
             epoch=1,
@@ -157,3 +156,13 @@ def test_slow_progress_predicts_a_late_arrival_before_the_deadline() -> None:
 def test_normal_progress_predicts_no_delay() -> None:
     plan = _plan(START_MS // 1000 + 2 * 3600)
     assert tracker(plan).feed(_along(plan, 20, 900)) == []  # 15 m/s: ~25 minutes to go
+
+
+def test_new_terms_apply_to_the_range_rules_from_the_next_reading() -> None:
+    shipment = tracker()
+    assert shipment.feed(excursion(normal=0, hot=10, hot_centi_c=700)) == []  # 10 min at 7 degC: in grace
+    warmer = TERMS.__class__(**{**TERMS.as_evidence(), "temp_max_centi_c": 800})
+    shipment.replan(Plan(warmer))
+    later = [reading(10 + i, temp=700) for i in range(20)]
+    assert shipment.feed(later) == []  # 7 degC is within the new range: the excursion ended
+    assert shipment.terms == warmer
