@@ -309,13 +309,13 @@ class ScenarioRun:
         signers = dev_oracle_accounts(self.settings.oracle_nodes, chain_id)
         ports = [self.ports.take() for _ in signers]
         urls = [f"http://127.0.0.1:{p}" for p in ports]
-        for i, (signer, port) in enumerate(zip(signers, ports, strict=True)):
+        for i, port in enumerate(ports):
             env = (
                 os.environ
                 | {
                     "ASC_ORACLE_MANIFEST_PATH": str(self.started.manifest_path),
                     "ASC_ORACLE_RPC_URL": self.started.rpc_url,
-                    "ASC_ORACLE_PRIVATE_KEY": signer.key.hex(),
+                    "ASC_ORACLE_DEV_KEY_INDEX": str(i),  # dev oracle key i (offchain.devkeys), local chains only
                     "ASC_ORACLE_LISTEN_PORT": str(port),
                     "ASC_ORACLE_PEERS": ",".join(u for j, u in enumerate(urls) if j != i),
                     "ASC_ORACLE_API_URL": self.started.api_url,
