@@ -37,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--keep-running", action="store_true", help="keep every process running until Ctrl-C")
     r.add_argument("--chain", help="a running local chain to play on (default: an own anvil)")
     r.add_argument("--manifest", type=Path, help="the deployment on --chain to use (default: deploy)")
+    r.add_argument("--deploy-to", type=Path, help="deploy a fresh suite and write its manifest here")
     r.add_argument("--dapp", action="store_true", help="start the dapp (frontend/app.py) if it exists")
     r.add_argument("--run", dest="run_name", help="name of the run's folder under ASC_SCENARIO_STATE_DIR")
     c = sub.add_parser("check-deployment", help="exit 0 if the manifest's contracts are live on the chain, else 1")
@@ -90,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keep_running=args.keep_running,
         chain_url=args.chain,
         manifest=args.manifest,
+        deploy_to=args.deploy_to,
         run_name=args.run_name,
         dapp=args.dapp,
     )
