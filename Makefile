@@ -22,9 +22,9 @@ PY_STAMP := $(VENV)/.lock-$(shell sha256sum requirements.lock | cut -c1-16)
 NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16)
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
-.PHONY: help setup test test-python test-contracts test-agents test-oracle-node lint slither chain chain-stop deploy \
-        demo audit api openapi bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai evaluate \
-        ipfs-node clean
+.PHONY: help setup test test-python test-contracts test-oracle-node lint slither chain chain-stop deploy demo \
+        demo-scripted audit api openapi bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai \
+        evaluate ipfs-node clean test-agents scenario test-scenarios
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -94,10 +94,29 @@ deploy: chain  ## deploy the suite to the local chain and write the deployment m
 	rm -rf build/deployments
 	brownie run scripts/deploy.py --network asc-local --silent
 
-demo: deploy  ## the main job: one scripted shipment through its whole life on the local chain, then its audit
+# The default scenario on the persistent chain: agents, oracle nodes, the world and the API as child processes
+# (logs in .state/scenario/<run>/logs), then the dapp kept running until Ctrl-C (DEMO_DETACH=1: return at the end).
+SCENARIO ?= offchain/sim/scenarios/default.yaml
+SPEED ?= 60
+# Each demo deploys a fresh suite on the persistent chain (its manifest replaces .state/deployments/asc-local.json):
+# the agents start with fresh state and read the chain from their suite's deployment, so a chain that already
+# ran the demo does not feed them the previous run's orders. The chain's history and state stay on disk.
+demo: chain  ## the main job: the default scenario played by the agents on the local chain, with the dapp
+	rm -rf build/deployments
+	python -m offchain.scenario run $(SCENARIO) --speed $(SPEED) --chain http://127.0.0.1:$(ASC_CHAIN_PORT) \
+	  --deploy-to $(STATE_DIR)/deployments/asc-local.json --json $(STATE_DIR)/scenario/demo-summary.json \
+	  --dapp $(if $(DEMO_DETACH),,--keep-running)
+
+demo-scripted: deploy  ## the previous demo: one scripted shipment (scripts/demo.py) on the local chain, then its audit
 	rm -rf build/deployments
 	brownie run scripts/demo.py --network asc-local --silent
 	python -m offchain.audit --manifest $(STATE_DIR)/deployments/asc-local.json --report $(STATE_DIR)/audit/report.md
+
+scenario: setup  ## run SCENARIO=file.yaml headless on its own chain (SPEED=60); exit 1 if an expectation fails
+	python -m offchain.scenario run $(SCENARIO) --speed $(SPEED) --json $(STATE_DIR)/scenario/summary.json
+
+test-scenarios: setup  ## every shipped scenario headless and sped up, and the agent crash-and-restart run (minutes)
+	pytest -p no:pytest-brownie -q tests/offchain/scenario
 
 audit: setup  ## verify the local chain's history from events alone -> .state/audit/report.md (+ .html, plots)
 	python -m offchain.audit --manifest $(STATE_DIR)/deployments/asc-local.json --report $(STATE_DIR)/audit/report.md
