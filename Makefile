@@ -22,8 +22,9 @@ PY_STAMP := $(VENV)/.lock-$(shell sha256sum requirements.lock | cut -c1-16)
 NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16)
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
-.PHONY: help setup test test-python test-contracts lint slither chain chain-stop deploy demo audit api openapi \
-        bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai evaluate ipfs-node clean test-agents
+.PHONY: help setup test test-python test-contracts test-oracle-node lint slither chain chain-stop deploy demo \
+        demo-scripted audit api openapi bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai \
+        evaluate ipfs-node clean test-agents scenario test-scenarios
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -71,6 +72,9 @@ test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 test-agents: setup  ## agent tests: strategies, scanner, tx journal, API relay, every process on anvil + LocalWorld
 	pytest -p no:pytest-brownie -q tests/offchain/agents
 
+test-oracle-node: setup  ## oracle node tests alone: real anvil, API and 3-node runs on ports 9100-9199 (~12 min)
+	pytest -p no:pytest-brownie -q tests/oracles/node
+
 lint: setup  ## ruff over the Python tree
 	ruff check oracles offchain frontend scripts bench tests
 
@@ -90,10 +94,26 @@ deploy: chain  ## deploy the suite to the local chain and write the deployment m
 	rm -rf build/deployments
 	brownie run scripts/deploy.py --network asc-local --silent
 
-demo: deploy  ## the main job: one scripted shipment through its whole life on the local chain, then its audit
+# The default scenario on the persistent chain: agents, oracle nodes, the world and the API as child processes
+# (logs in .state/scenario/<run>/logs), then the dapp kept running until Ctrl-C (DEMO_DETACH=1: return at the end).
+SCENARIO ?= offchain/sim/scenarios/default.yaml
+SPEED ?= 60
+demo: deploy  ## the main job: the default scenario played by the agents on the local chain, with the dapp
+	rm -rf build/deployments
+	python -m offchain.scenario run $(SCENARIO) --speed $(SPEED) \
+	  --chain http://127.0.0.1:$(ASC_CHAIN_PORT) --manifest $(STATE_DIR)/deployments/asc-local.json \
+	  --json $(STATE_DIR)/scenario/demo-summary.json --dapp $(if $(DEMO_DETACH),,--keep-running)
+
+demo-scripted: deploy  ## the previous demo: one scripted shipment (scripts/demo.py) on the local chain, then its audit
 	rm -rf build/deployments
 	brownie run scripts/demo.py --network asc-local --silent
 	python -m offchain.audit --manifest $(STATE_DIR)/deployments/asc-local.json --report $(STATE_DIR)/audit/report.md
+
+scenario: setup  ## run SCENARIO=file.yaml headless on its own chain (SPEED=60); exit 1 if an expectation fails
+	python -m offchain.scenario run $(SCENARIO) --speed $(SPEED) --json $(STATE_DIR)/scenario/summary.json
+
+test-scenarios: setup  ## every shipped scenario headless and sped up, and the agent crash-and-restart run (minutes)
+	pytest -p no:pytest-brownie -q tests/offchain/scenario
 
 audit: setup  ## verify the local chain's history from events alone -> .state/audit/report.md (+ .html, plots)
 	python -m offchain.audit --manifest $(STATE_DIR)/deployments/asc-local.json --report $(STATE_DIR)/audit/report.md
@@ -105,7 +125,7 @@ bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> ben
 bench-detect: setup  ## detector speed (readings/s per core) and NAB/SKAB scores -> bench/results/detect.json
 	python bench/oracle_detect.py
 
-bench-oracle: setup  ## scoring speed, HTTP ingestion and detection-to-mined latency -> bench/results/oracle.json
+bench-oracle: setup  ## scoring speed (detectors, node), HTTP ingestion, detection-to-mined latency -> bench/results/oracle.json
 	python bench/oracle.py
 
 bench-api: setup  ## HTTP ingestion throughput (batch sizes 1/100/1000) -> bench/results/api_ingest.json

@@ -2,7 +2,7 @@
 
     python bench/oracle_latency.py [--trials N] [--block-time S]
 
-Set-up (all real processes, ports 8700-8799): anvil mining a block every S seconds, the suite deployed with a
+Set-up (all real processes, ports 9100-9199): anvil mining a block every S seconds, the suite deployed with a
 2-of-3 development oracle set, the reading API, and 3 oracle node processes (k = 2) watching one picked-up
 order per trial. Each trial posts a shipment's readings up to, but not including, the reading that completes
 the evidence of a temperature excursion (the one past the grace period), waits until the nodes have read

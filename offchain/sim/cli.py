@@ -1,6 +1,7 @@
 """Command line of the simulator.
 
     python -m offchain.sim run SCENARIO.yaml --seed 7 --speed 60 [--api URL --admin-token T] [--out x.csv]
+    python -m offchain.sim serve SCENARIO.yaml --port 9350 --api URL --speed 60 --seed 7 [--chain RPC_URL]
     python -m offchain.sim route FROM TO [--at 2026-06-15T08:00:00Z] [--closed EDGE ...]
     python -m offchain.sim places
     python -m offchain.sim plot readings.csv --out fig.png [--band 0,5]
@@ -25,12 +26,14 @@ from pydantic import SecretStr, ValidationError
 
 from offchain.api.client import ApiClient
 
+from .clock import ClockError
 from .devices import ApiPublisher, KeyStore, KeyStoreError, PublishError
 from .environment import traffic_factor
 from .plot import PlotInputError, plot_run
 from .roads import NoRouteError, RoadGraph, UnknownPlaceError
 from .runner import MS_PER_MIN, CsvSink, SampleSink, build_simulator, run
 from .scenario import ScenarioError, load_scenario
+from .serve import ServeInputError, serve
 from .settings import SimSettings
 
 logger = logging.getLogger("offchain.sim")
@@ -82,6 +85,16 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--admin-token", help="API admin token (prefer ASC_SIM_ADMIN_TOKEN)")
     r.add_argument("--out", type=Path, help="write the readings to this CSV (the replay format)")
 
+    w = sub.add_parser("serve", help="the world as an HTTP service (the world port) for the agents")
+    w.add_argument("scenario", type=Path)
+    w.add_argument("--port", type=int, help="default ASC_SIM_PORT (9350)")
+    w.add_argument("--api", help="ingestion API base URL (default ASC_SIM_API_URL)")
+    w.add_argument("--admin-token", help="API admin token (prefer ASC_SIM_ADMIN_TOKEN)")
+    w.add_argument("--speed", type=float, help="simulated s per wall s, > 0 (default ASC_SIM_SPEED)")
+    w.add_argument("--seed", type=int, help="default ASC_SIM_SEED (7)")
+    w.add_argument("--start", type=_utc, help="override the scenario's start (ISO-8601 with zone, or 'now')")
+    w.add_argument("--chain", help="local chain RPC URL whose clock follows the world (ASC_SIM_CHAIN_RPC_URL)")
+
     q = sub.add_parser("route", help="print the fastest route and its ETA")
     q.add_argument("origin")
     q.add_argument("destination")
@@ -116,8 +129,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             plot_run(args.readings, args.out, args.band, graph)
             _out(f"wrote {args.out}")
             return 0
+        if args.command == "serve":
+            return serve(args, settings, graph)
         return _run(args, settings, graph)
-    except (ScenarioError, UnknownPlaceError, NoRouteError, PlotInputError, KeyStoreError) as exc:
+    except (
+        ScenarioError,
+        UnknownPlaceError,
+        NoRouteError,
+        PlotInputError,
+        KeyStoreError,
+        ServeInputError,
+        ClockError,
+    ) as exc:
         _err(f"error: {exc}")
         return EXIT_BAD_INPUT
     except PublishError as exc:
@@ -189,9 +212,7 @@ def _run(args: argparse.Namespace, settings: SimSettings, graph: RoadGraph) -> i
         if api_url and token is not None:
             client = ApiClient(api_url, admin_token=token.get_secret_value())
             keys = KeyStore(settings.data_dir / "device_keys.json")
-            sinks.append(
-                ApiPublisher(client, keys, batch_size=settings.batch_size, retries=settings.post_retries)
-            )
+            sinks.append(ApiPublisher(client, keys, batch_size=settings.batch_size, retries=settings.post_retries))
         logger.info(
             "scenario %s from %s, seed %d, speed %s, %s simulated minutes%s",
             scenario.name,
@@ -216,9 +237,7 @@ def _run(args: argparse.Namespace, settings: SimSettings, graph: RoadGraph) -> i
             signal.signal(sig, handler)
     for sink in sinks:
         if isinstance(sink, ApiPublisher):
-            _out(
-                f"posted {sink.readings_posted} readings in {sink.batches_posted} signed batches to {api_url}"
-            )
+            _out(f"posted {sink.readings_posted} readings in {sink.batches_posted} signed batches to {api_url}")
     delivered = ", ".join(
         f"{sid} {'at +%.0f min' % ((ms - scenario.start_ms) / MS_PER_MIN) if ms else 'not delivered'}"
         for sid, ms in summary.delivered.items()

@@ -105,6 +105,10 @@ class ApiPublisher:
 
     def close(self) -> None:
         """Post what is buffered."""
+        self.flush()
+
+    def flush(self) -> None:
+        """Post what is buffered now (a live world posts every step, not only full batches)."""
         for device_id, queue in self._devices.items():
             self._flush(device_id, queue)
 

@@ -118,13 +118,13 @@ def build_simulator(scenario: Scenario, graph: RoadGraph, seed: int) -> Simulato
             carrier=vehicle.carrier,
             at=vehicle.start_at,
             max_speed_kmh=vehicle.max_speed_kmh,
-            precooled_c=first_setpoint.get(vehicle.id),
+            precooled_c=first_setpoint.get(vehicle.id) if vehicle.precooled_c is None else vehicle.precooled_c,
         )
 
     def at(minutes: float) -> int:
         return start + round(minutes * MS_PER_MIN)
 
-    no_shows = {f.shipment for f in scenario.faults if isinstance(f, CarrierNoShow)}
+    no_shows = {f.shipment for f in scenario.faults if isinstance(f, CarrierNoShow) and f.shipment}
     for shipment in scenario.shipments:
         if shipment.id in no_shows:
             # The carrier never turns up: the load stays at the origin for the agents to re-tender.

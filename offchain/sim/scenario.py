@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .roads import RoadGraph
+from .story import DemandSpec, Expectations, OrganisationSpec
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$")]
 Minutes = Annotated[float, Field(ge=0)]
@@ -45,6 +46,10 @@ class VehicleSpec(_Model):
     carrier: Id
     start_at: str = Field(description="Node id of the depot the vehicle waits at.")
     max_speed_kmh: float = Field(default=90.0, gt=0, le=130)
+    capacity_kg: int = Field(default=12_000, gt=0, le=40_000)
+    precooled_c: float | None = Field(
+        default=None, ge=-30, le=20, description="Box pre-cooled to this; default: its first shipment's setpoint."
+    )
 
 
 class CargoSpec(_Model):
@@ -108,8 +113,18 @@ class SupplierSilence(_Model):
 
 
 class CarrierNoShow(_Model):
+    """A scripted shipment whose vehicle never turns up, or (agent scenarios) a carrier that wins and then
+    never collects."""
+
     kind: Literal["carrier_no_show"]
-    shipment: Id = Field(description="The shipment whose vehicle never turns up.")
+    shipment: Id | None = Field(default=None, description="The shipment whose vehicle never turns up.")
+    carrier: Id | None = Field(default=None, description="The carrier organisation that does not show.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CarrierNoShow:
+        if (self.shipment is None) == (self.carrier is None):
+            raise ValueError("give exactly one of shipment and carrier")
+        return self
 
 
 class DoorOpen(_Model):
@@ -141,8 +156,21 @@ class Scenario(_Model):
     weather: WeatherSpec = WeatherSpec()
     traffic: TrafficSpec = TrafficSpec()
     vehicles: list[VehicleSpec] = Field(min_length=1)
-    shipments: list[ShipmentSpec] = Field(min_length=1)
+    shipments: list[ShipmentSpec] = Field(default_factory=list, description="Scripted runs (no agents).")
     faults: list[Fault] = []
+    organisations: list[OrganisationSpec] = Field(default_factory=list, description="Agent-played runs.")
+    demand: list[DemandSpec] = Field(default_factory=list)
+    expect: Expectations = Expectations()
+    oracle_policy: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Oracle node settings for the run (oracles/node/settings.py, without the ASC_ORACLE_ prefix).",
+    )
+
+    @model_validator(mode="after")
+    def _something_to_play(self) -> Scenario:
+        if not self.shipments and not self.organisations:
+            raise ValueError("give scripted shipments, or organisations for the agents to play")
+        return self
 
     @field_validator("start")
     @classmethod
@@ -158,12 +186,20 @@ class Scenario(_Model):
     def vehicle(self, vehicle_id: str) -> VehicleSpec:
         return next(v for v in self.vehicles if v.id == vehicle_id)
 
+    @property
+    def played_by_agents(self) -> bool:
+        return bool(self.organisations)
+
+    def organisation(self, name: str) -> OrganisationSpec:
+        return next(o for o in self.organisations if o.name == name)
+
 
 def _check_references(scenario: Scenario, graph: RoadGraph) -> list[tuple[str, str]]:
     """(field path, problem) for every id that names nothing."""
     problems: list[tuple[str, str]] = []
     vehicles = [v.id for v in scenario.vehicles]
     shipments = [s.id for s in scenario.shipments]
+    carriers = sorted(o.name for o in scenario.organisations if o.kind == "carrier")
 
     def known(kind: str, value: str, pool: Collection[str], where: str) -> None:
         if value not in pool:
@@ -196,8 +232,54 @@ def _check_references(scenario: Scenario, graph: RoadGraph) -> list[tuple[str, s
                 known("edge", fault.edge, graph.edges, f"{where}.edge")
             case SupplierSilence():
                 known("place", fault.supplier, graph.nodes, f"{where}.supplier")
-            case CarrierNoShow():
-                known("shipment", fault.shipment, shipments, f"{where}.shipment")
+            case CarrierNoShow(shipment=str() as no_show):
+                known("shipment", no_show, shipments, f"{where}.shipment")
+            case CarrierNoShow(carrier=str() as no_show):
+                known("carrier", no_show, carriers, f"{where}.carrier")
+    problems.extend(_check_organisations(scenario, graph))
+    return problems
+
+
+def _check_organisations(scenario: Scenario, graph: RoadGraph) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    names = [o.name for o in scenario.organisations]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(("organisations", f"duplicate organisation name(s) {', '.join(duplicates)}"))
+    vehicles = {v.id: v for v in scenario.vehicles}
+    retailers = sorted(o.name for o in scenario.organisations if o.kind == "retailer")
+    carriers = sorted(o.name for o in scenario.organisations if o.kind == "carrier")
+    for i, org in enumerate(scenario.organisations):
+        if org.place not in graph.nodes:
+            problems.append((f"organisations.{i}.place", f"unknown place {org.place!r}"))
+        for j, vehicle_id in enumerate(org.fleet):
+            vehicle = vehicles.get(vehicle_id)
+            if vehicle is None:
+                problems.append((f"organisations.{i}.fleet.{j}", f"unknown vehicle {vehicle_id!r}"))
+            elif vehicle.carrier != org.name:
+                problems.append((f"organisations.{i}.fleet.{j}", f"vehicle {vehicle_id} belongs to {vehicle.carrier}"))
+    if scenario.organisations:
+        kinds = {o.kind for o in scenario.organisations}
+        for needed in ("supplier", "wholesaler", "logistics", "carrier"):
+            if needed not in kinds:
+                problems.append(("organisations", f"an agent-played scenario needs a {needed}"))
+    seen: set[tuple[str, str]] = set()
+    for i, demand in enumerate(scenario.demand):
+        if (demand.retailer, demand.product) in seen:
+            problems.append((f"demand.{i}", f"{demand.retailer} orders {demand.product} twice (one demand each)"))
+        seen.add((demand.retailer, demand.product))
+        buyer = next((o for o in scenario.organisations if o.name == demand.retailer), None)
+        if buyer is not None and demand.product not in {p.product for p in buyer.products}:
+            problems.append(
+                (f"demand.{i}.product", f"{demand.retailer} lists no product {demand.product!r} (its max price)")
+            )
+        if demand.retailer not in retailers:
+            problems.append(
+                (f"demand.{i}.retailer", f"unknown retailer {demand.retailer!r} (known: {', '.join(retailers)})")
+            )
+    for i, carrier in enumerate(scenario.expect.penalties_on):
+        if carrier not in carriers:
+            problems.append((f"expect.penalties_on.{i}", f"unknown carrier {carrier!r} (known: {', '.join(carriers)})"))
     return problems
 
 

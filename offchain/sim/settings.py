@@ -27,3 +27,17 @@ class SimSettings(BaseSettings):
     post_retries: int = Field(default=3, ge=0, le=20, description="Retries of a batch on transport errors.")
     progress_every_min: float = Field(default=10.0, gt=0, description="Simulated minutes between reports.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # The world service (`python -m offchain.sim serve`).
+    host: str = "127.0.0.1"
+    port: int = Field(default=9350, ge=0, le=65535)
+    chain_rpc_url: str | None = Field(
+        default=None, description="A local chain (1337/31337) whose clock follows the simulated one."
+    )
+    chain_warp_min_s: int = Field(
+        default=5, ge=1, description="Warp the chain once it lags the simulated clock by this much."
+    )
+    step_wall_s: float = Field(default=0.2, gt=0, le=5, description="Wall time between two advances of the world.")
+    loading_min: float = Field(default=10.0, ge=0, le=240, description="Doors open at pickup and at unloading.")
+    handoff_dwell_min: float = Field(default=15.0, gt=0, le=240, description="Doors open during a transfer.")
+    graceful_shutdown_s: int = Field(default=5, gt=0)

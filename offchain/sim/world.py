@@ -126,6 +126,8 @@ class VehicleState:
     remaining_m: float
     eta_ms: int | None  # planned arrival at the next stop, incident delays included; None when parked
     next_stop: str | None
+    next_action: str | None  # load | unload | wait
+    next_shipment: str | None  # the shipment the next stop serves (a hold at a destination names it)
     shipments: tuple[str, ...]
     air_c: float
     cargo_c: float
@@ -275,8 +277,13 @@ class Simulator:
         product: str,
         mass_kg: float,
         loading_ms: int = 10 * 60_000,
+        hold_at_destination: bool = False,
     ) -> None:
-        """Queue pickup at `origin` and delivery at `destination`; the vehicle drives to `origin` first."""
+        """Queue pickup at `origin` and delivery at `destination`; the vehicle drives to `origin` first.
+
+        With `hold_at_destination` the vehicle waits at the destination with the load on board until
+        `release(shipment_id)` (the consignee's agent decides when to unload, as in the world port).
+        """
         if shipment_id in self._shipments:
             raise SimError(f"shipment {shipment_id!r} exists already")
         vehicle = self._vehicle(vehicle_id)
@@ -300,6 +307,8 @@ class Simulator:
         if not vehicle.shipments and not any(s.action is StopAction.LOAD for s in vehicle.stops):
             vehicle.reefer.setpoint_c = setpoint_c
         vehicle.stops.append(Stop(origin, StopAction.LOAD, shipment_id, loading_ms))
+        if hold_at_destination:
+            vehicle.stops.append(Stop(destination, StopAction.WAIT, shipment_id))
         vehicle.stops.append(Stop(destination, StopAction.UNLOAD, shipment_id, loading_ms))
         self._event(
             "shipment_started", shipment_id, vehicle=vehicle_id, origin=origin, destination=destination
@@ -312,6 +321,7 @@ class Simulator:
         if (
             vehicle.stops
             and vehicle.stops[0].action is StopAction.WAIT
+            and vehicle.stops[0].shipment_id is None  # a hold at a destination stays for its release
             and vehicle.status is VehicleStatus.WAITING
         ):
             vehicle.stops.popleft()
@@ -339,6 +349,21 @@ class Simulator:
         if vehicle.status is VehicleStatus.WAITING:
             vehicle.status = VehicleStatus.IDLE
 
+    def release(self, shipment_id: str) -> None:
+        """Unload a shipment held at its destination (`start_shipment(..., hold_at_destination=True)`)."""
+        shipment = self._shipment(shipment_id)
+        vehicle = self._vehicle(shipment.vehicle_id or "")
+        stop = vehicle.stops[0] if vehicle.stops else None
+        held = (
+            stop is not None
+            and stop.action is StopAction.WAIT
+            and stop.shipment_id == shipment_id
+            and vehicle.status is VehicleStatus.WAITING
+        )
+        if not held:
+            raise SimError(f"shipment {shipment_id} is not waiting at its destination on {vehicle.id}")
+        self.resume(vehicle.id)
+
     def handoff(self, shipment_id: str, to_vehicle_id: str, *, dwell_ms: int = 15 * 60_000) -> None:
         """Move a loaded shipment between two parked vehicles within `HANDOFF_RADIUS_M` of each other.
 
@@ -365,11 +390,11 @@ class Simulator:
         giver.shipments.remove(shipment_id)
         receiver.shipments.append(shipment_id)
         shipment.vehicle_id = receiver.id
-        unload = next(
-            s for s in giver.stops if s.action is StopAction.UNLOAD and s.shipment_id == shipment_id
-        )
-        giver.stops.remove(unload)
-        receiver.stops.append(unload)
+        # The delivery (and a hold at the destination, if any) travels with the load.
+        carried = [s for s in giver.stops if s.shipment_id == shipment_id and s.action is not StopAction.LOAD]
+        for stop in carried:
+            giver.stops.remove(stop)
+        receiver.stops.extend(carried)
         if not receiver.reefer.loaded:
             receiver.reefer.loaded = True
             receiver.reefer.cargo_c = giver.reefer.cargo_c
@@ -464,6 +489,8 @@ class Simulator:
             remaining_m=remaining,
             eta_ms=v.eta_ms if leg else None,
             next_stop=v.stops[0].node_id if v.stops else None,
+            next_action=v.stops[0].action.value if v.stops else None,
+            next_shipment=v.stops[0].shipment_id if v.stops else None,
             shipments=tuple(v.shipments),
             air_c=v.reefer.air_c,
             cargo_c=v.reefer.cargo_c,
@@ -477,6 +504,18 @@ class Simulator:
     def delivered(self, shipment_id: str) -> int | None:
         """When the shipment was unloaded at its destination, or None."""
         return self._shipment(shipment_id).delivered_at_ms
+
+    def shipment_info(self, shipment_id: str) -> dict[str, Any]:
+        """Where a shipment is: id, vehicle, origin, destination, loaded, delivered_at_ms."""
+        s = self._shipment(shipment_id)
+        return {
+            "id": s.id,
+            "vehicle": s.vehicle_id,
+            "origin": s.origin,
+            "destination": s.destination,
+            "loaded": s.loaded,
+            "delivered_at_ms": s.delivered_at_ms,
+        }
 
     def delivery_times(self) -> dict[str, int | None]:
         return {s.id: s.delivered_at_ms for s in self._shipments.values()}

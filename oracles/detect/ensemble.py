@@ -83,13 +83,10 @@ class StreamDetector:
         ]
         if settings.slow_span_rows >= 2:
             self._baselines += [
-                SmoothedBaseline(column, settings, settings.slow_span_rows, season_rows)
-                for column in self.columns
+                SmoothedBaseline(column, settings, settings.slow_span_rows, season_rows) for column in self.columns
             ]
         self._forest = (
-            WindowIsolationForest(self.columns, settings, warmup_rows=warmup_rows)
-            if use_isolation_forest
-            else None
+            WindowIsolationForest(self.columns, settings, warmup_rows=warmup_rows) if use_isolation_forest else None
         )
         self._cooldown = 0
 
@@ -166,9 +163,7 @@ class ShipmentMonitor:
 
     STATE_VERSION = 1
 
-    def __init__(
-        self, terms: SlaTerms, settings: DetectSettings, *, use_isolation_forest: bool = False
-    ) -> None:
+    def __init__(self, terms: SlaTerms, settings: DetectSettings, *, use_isolation_forest: bool = False) -> None:
         self._sla = SlaMonitor(terms, settings)
         self._baselines = {signal: RobustBaseline(signal, settings) for signal in REEFER_SIGNALS}
         self._slow = (
@@ -178,6 +173,14 @@ class ShipmentMonitor:
         )
         self._relation = RelationBaseline("temp_c", "humidity_pct", settings, settings.relation_warmup_rows)
         self._forest = WindowIsolationForest(REEFER_SIGNALS, settings) if use_isolation_forest else None
+
+    @property
+    def terms(self) -> SlaTerms:
+        return self._sla.terms
+
+    def replan(self, terms: SlaTerms) -> None:
+        """Swap the order's SLA terms (new corridor or deadline) from the next reading on."""
+        self._sla.replan(terms)
 
     def score(self, reading: Reading) -> ShipmentBatch:
         """Score one reading (and fold it into the state). Batches are much faster: see ``score_batch``."""
@@ -214,9 +217,7 @@ class ShipmentMonitor:
                     )
                 )
         value = (
-            np.max(np.stack([s.value for s in scores.values()]), axis=0)
-            if readings
-            else np.zeros(0, dtype=np.float64)
+            np.max(np.stack([s.value for s in scores.values()]), axis=0) if readings else np.zeros(0, dtype=np.float64)
         )
         return ShipmentBatch(
             value=value,

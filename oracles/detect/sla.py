@@ -7,6 +7,11 @@ Rules (each one an independent ``Score`` per reading, alerting once per episode)
 * ``route``: farther from the planned corridor's centre line than half the corridor width;
 * ``late_arrival``: the arrival forecast (route metres left / average progress speed over the recent
   window, times a safety factor) falls after the delivery deadline -- raised before the deadline passes.
+
+The corridor and the deadline are optional (an order whose delivery leg is not awarded yet has neither):
+without a corridor the ``route`` and ``late_arrival`` rules score 0 and never alert; without a deadline
+(``delivery_deadline_s == 0``) only ``late_arrival`` is off. ``SlaMonitor.replan`` swaps them mid-stream when
+a new leg is awarded.
 """
 
 from __future__ import annotations
@@ -35,9 +40,17 @@ class SlaTerms:
     humidity_max_bp: int
     shock_limit_milli_g: int
     excursion_grace_s: int
-    corridor: tuple[tuple[int, int], ...]  # planned route vertices (lat_e6, lon_e6)
-    corridor_width_m: int
-    delivery_deadline_s: int  # unix seconds
+    corridor: tuple[tuple[int, int], ...] = ()  # planned route vertices (lat_e6, lon_e6); () = none
+    corridor_width_m: int = 1
+    delivery_deadline_s: int = 0  # unix seconds; 0 = no deadline
+
+    @property
+    def has_corridor(self) -> bool:
+        return len(self.corridor) >= 2
+
+    @property
+    def has_deadline(self) -> bool:
+        return self.has_corridor and self.delivery_deadline_s > 0
 
     def __post_init__(self) -> None:
         if self.temp_min_centi_c > self.temp_max_centi_c:
@@ -48,8 +61,8 @@ class SlaTerms:
             raise ValueError("shock_limit_milli_g must be positive")
         if self.excursion_grace_s < 0:
             raise ValueError("excursion_grace_s must not be negative")
-        if len(self.corridor) < 2:
-            raise ValueError("corridor needs at least two vertices")
+        if len(self.corridor) == 1:
+            raise ValueError("corridor needs at least two vertices (or none)")
         if self.corridor_width_m <= 0:
             raise ValueError("corridor_width_m must be positive")
 
@@ -87,7 +100,7 @@ class SlaMonitor:
 
     def __init__(self, terms: SlaTerms, settings: DetectSettings) -> None:
         self.terms = terms
-        self._route = Polyline([(lat / 1e6, lon / 1e6) for lat, lon in terms.corridor])
+        self._route = _polyline(terms)
         self._speed_window_s = settings.eta_speed_window_s
         self._min_speed = settings.eta_min_speed_mps
         self._safety = settings.eta_safety_factor
@@ -97,6 +110,14 @@ class SlaMonitor:
         self._late = False
         self._last_s: int | None = None
         self._progress: list[tuple[int, float]] = []  # (timestamp_s, remaining_m) inside the speed window
+
+    def replan(self, terms: SlaTerms) -> None:
+        """New terms from the next reading on (a delivery leg was awarded or rerouted). Open excursions and
+        the off-route/late episode flags carry over; the speed history is dropped because its route metres
+        were measured along the old corridor."""
+        self.terms = terms
+        self._route = _polyline(terms)
+        self._progress = []
 
     def score(self, reading: Reading) -> list[Score]:
         """Score one reading; returns one Score per rule."""
@@ -109,9 +130,7 @@ class SlaMonitor:
     def score_batch(self, readings: Sequence[Reading]) -> dict[str, BatchScores]:
         """Score readings in time order; each reading sees only itself and earlier readings."""
         if not readings:
-            return {
-                rule: BatchScores(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.bool_)) for rule in RULES
-            }
+            return {rule: BatchScores(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.bool_)) for rule in RULES}
         t = np.fromiter((r.timestamp_s for r in readings), dtype=np.float64, count=len(readings))
         previous = -np.inf if self._last_s is None else self._last_s
         if np.any(np.diff(np.concatenate([[previous], t])) < 0):
@@ -133,22 +152,28 @@ class SlaMonitor:
 
         over = shock > terms.shock_limit_milli_g
 
-        position = self._route.locate(lat, lon)
         half_width = terms.corridor_width_m / 2
-        off = position.off_route_m > half_width
+        if self._route is not None:
+            position = self._route.locate(lat, lon)
+            off_route_m, remaining_m = position.off_route_m, position.remaining_m
+        else:
+            off_route_m, remaining_m = np.zeros_like(t), np.zeros_like(t)
+        off = off_route_m > half_width
         prev_off = np.concatenate([[self._off_route], off[:-1]])
         alert_route = off & ~prev_off
         self._off_route = bool(off[-1])
 
-        late_stat, late_value, alert_late = self._forecast(t, position.remaining_m, half_width)
+        if terms.has_deadline:
+            late_stat, late_value, alert_late = self._forecast(t, remaining_m, half_width)
+        else:
+            late_stat, late_value = np.zeros_like(t), np.zeros_like(t)
+            alert_late = np.zeros(t.shape[0], dtype=np.bool_)
         self._last_s = int(t[-1])
         return {
             "temperature": BatchScores(dur_t, severity_array(dur_t, grace_scale), alert_t),
             "humidity": BatchScores(dur_h, severity_array(dur_h, grace_scale), alert_h),
             "shock": BatchScores(shock, severity_array(shock, terms.shock_limit_milli_g), over),
-            "route": BatchScores(
-                position.off_route_m, severity_array(position.off_route_m, half_width), alert_route
-            ),
+            "route": BatchScores(off_route_m, severity_array(off_route_m, half_width), alert_route),
             "late_arrival": BatchScores(late_stat, late_value, alert_late),
         }
 
@@ -183,9 +208,7 @@ class SlaMonitor:
         alert = late & ~prev_late
         self._late = bool(late[-1])
         keep_from = np.searchsorted(all_t, all_t[-1] - self._speed_window_s, side="left")
-        self._progress = [
-            (int(a), float(b)) for a, b in zip(all_t[keep_from:], all_r[keep_from:], strict=True)
-        ]
+        self._progress = [(int(a), float(b)) for a, b in zip(all_t[keep_from:], all_r[keep_from:], strict=True)]
         return statistic, value, alert
 
     def detections(self, readings: Sequence[Reading], scores: dict[str, BatchScores]) -> list[Detection]:
@@ -232,3 +255,9 @@ class SlaMonitor:
         self._late = bool(state["late"])
         self._last_s = state["last_s"]
         self._progress = [(int(a), float(b)) for a, b in state["progress"]]
+
+
+def _polyline(terms: SlaTerms) -> Polyline | None:
+    if not terms.has_corridor:
+        return None
+    return Polyline([(lat / 1e6, lon / 1e6) for lat, lon in terms.corridor])

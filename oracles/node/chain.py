@@ -26,7 +26,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from offchain.manifest import DeploymentManifest
-from oracles.node.windows import ChainTerms
+from oracles.node.terms import ChainTerms
 from oracles.verdicts import Verdict
 
 log = logging.getLogger("asc.oracle.chain")
@@ -99,9 +99,10 @@ class ChainClient:
         custody = manifest.contract("CustodyTwin")
         self.custody = self.w3.eth.contract(address=to_checksum_address(custody.address), abi=custody.abi)
         procurement = manifest.contract("Procurement")
-        self.procurement = self.w3.eth.contract(
-            address=to_checksum_address(procurement.address), abi=procurement.abi
-        )
+        self.procurement = self.w3.eth.contract(address=to_checksum_address(procurement.address), abi=procurement.abi)
+        escrow = manifest.contract("Escrow")
+        self.escrow = self.w3.eth.contract(address=to_checksum_address(escrow.address), abi=escrow.abi)
+        self._block_times: dict[int, int] = {}
         self._errors = {_selector(item): item for item in hub.abi if item.get("type") == "error"}
         self._nonce: int | None = None
         self._set_lock = threading.Lock()
@@ -120,9 +121,7 @@ class ChainClient:
             try:
                 return fn()
             except TRANSIENT as exc:
-                log.warning(
-                    "RPC unavailable during %s (%s); retrying in %.2f s", what, type(exc).__name__, delay
-                )
+                log.warning("RPC unavailable during %s (%s); retrying in %.2f s", what, type(exc).__name__, delay)
             if self._stop.wait(delay):
                 raise NodeStoppingError(what)
             delay = min(delay * 2, ceiling)
@@ -133,14 +132,10 @@ class ChainClient:
         """Start-up check: the manifest's chain is the one the RPC serves, and the hub has code there."""
         chain_id = self.call("eth_chainId", lambda: self.w3.eth.chain_id)
         if chain_id != self.manifest.chain_id:
-            raise ChainError(
-                f"RPC serves chain {chain_id}, the manifest describes chain {self.manifest.chain_id}"
-            )
+            raise ChainError(f"RPC serves chain {chain_id}, the manifest describes chain {self.manifest.chain_id}")
         code = self.call("eth_getCode", lambda: self.w3.eth.get_code(self.hub.address))
         if not code:
-            raise ChainError(
-                f"no VerdictHub code at {self.hub.address} on chain {chain_id} (stale manifest?)"
-            )
+            raise ChainError(f"no VerdictHub code at {self.hub.address} on chain {chain_id} (stale manifest?)")
 
     @property
     def chain_id(self) -> int:
@@ -167,6 +162,29 @@ class ChainClient:
     def sla_terms(self, order_id: int) -> ChainTerms:
         terms = self.call("slaTerms", lambda: self.procurement.functions.slaTerms(order_id).call())
         return ChainTerms(*(int(value) for value in terms))
+
+    def delivery_deadline(self, order_id: int) -> int:
+        """The order's SLA delivery deadline (unix seconds) from Escrow."""
+        order = self.call("order", lambda: self.escrow.functions.order(order_id).call())
+        return int(order[8])
+
+    def head(self) -> tuple[int, int]:
+        """(number, timestamp) of the latest block."""
+        block = self.call("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
+        return int(block["number"]), int(block["timestamp"])
+
+    def block_time(self, number: int) -> int:
+        known = self._block_times.get(number)
+        if known is None:
+            block = self.call("eth_getBlockByNumber", lambda: self.w3.eth.get_block(number))
+            known = self._block_times[number] = int(block["timestamp"])
+        return known
+
+    def logs(self, contract: Any, event: str, from_block: int, to_block: int) -> list[Any]:
+        """The event's logs in [from_block, to_block], in chain order."""
+        fetch = getattr(contract.events, event).get_logs
+        found = self.call(f"eth_getLogs {event}", lambda: fetch(from_block=from_block, to_block=to_block))
+        return sorted(found, key=lambda e: (e["blockNumber"], e["logIndex"]))
 
     def verdict_of_window(self, verdict: Verdict) -> bytes:
         """The accepted verdict id of the verdict's window, or 32 zero bytes."""

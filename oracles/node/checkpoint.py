@@ -78,6 +78,20 @@ class VerdictRecord:
     accepted_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A verdict decided from a page of readings: signed by this node, or already consumed on-chain
+    (``accepted_id`` set, no signature)."""
+
+    verdict_id: str
+    verdict: Verdict
+    evidence_cid: str
+    detected_at_ms: int
+    signer: str
+    signature: bytes
+    accepted_id: str | None = None
+
+
 class Checkpoint:
     """Thread-safe (one connection behind a lock: the peer endpoint and the daemon loop share it)."""
 
@@ -177,6 +191,48 @@ class Checkpoint:
                 )
             self._save_cursor(db, shipment_id, cursor[0], cursor[1], tracker_state)
         return bool(inserted)
+
+    def record_decisions(
+        self,
+        shipment_id: str,
+        cursor: tuple[int, int],
+        tracker_state: dict[str, Any],
+        decisions: list[Decision],
+    ) -> list[bool]:
+        """A page's verdicts, this node's signatures and the cursor after the page, in one commit (the
+        tracker state belongs to the page's end, so nothing of the page may be recorded without the rest).
+
+        Returns, per decision, whether it is new (False: a verdict for its window was already here).
+        """
+        fresh: list[bool] = []
+        with self._tx() as db:
+            for d in decisions:
+                status = VerdictStatus.SIGNED if d.accepted_id is None else VerdictStatus.DONE
+                inserted = db.execute(
+                    "INSERT OR IGNORE INTO verdicts (verdict_id, shipment_id, order_id, kind, window_start, "
+                    "verdict_json, evidence_cid, detected_at_ms, status, accepted_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        d.verdict_id,
+                        shipment_id,
+                        str(d.verdict.order_id),
+                        int(d.verdict.kind),
+                        d.verdict.window_start,
+                        json.dumps(verdict_to_dict(d.verdict), sort_keys=True),
+                        d.evidence_cid,
+                        d.detected_at_ms,
+                        status.value,
+                        d.accepted_id,
+                    ),
+                ).rowcount
+                if inserted and status is VerdictStatus.SIGNED:
+                    db.execute(
+                        "INSERT OR IGNORE INTO signatures (verdict_id, signer, signature) VALUES (?, ?, ?)",
+                        (d.verdict_id, d.signer, d.signature.hex()),
+                    )
+                fresh.append(bool(inserted))
+            self._save_cursor(db, shipment_id, cursor[0], cursor[1], tracker_state)
+        return fresh
 
     def add_signature(self, verdict_id: str, signer: str, signature: bytes) -> bool:
         """Keep a peer's (already verified) signature; False when this signer's is already here."""

@@ -1,9 +1,12 @@
-"""The oracle node's loop: read readings, decide windows, sign, exchange signatures, submit once, stop.
+"""The oracle node's loop: find shipments, read readings, decide windows, sign, exchange signatures, submit once.
 
 One round:
-  1. for each watched shipment, read the next page of accepted readings after the checkpoint cursor and feed
-     them to the window tracker; a decided window becomes evidence (stored, content-addressed), a verdict and
-     this node's signature, recorded in the checkpoint together with the cursor (one commit);
+  0. scan new blocks for twins in transit and awarded delivery legs (oracles.node.discovery);
+  1. for each watched shipment, read the next page of accepted readings after the checkpoint cursor (only
+     readings older than the scanned chain head, so every node applies the same plan to them) and feed them
+     to the shipment's tracker (oracles.detect.ShipmentMonitor); each decided window becomes evidence (stored,
+     content-addressed), a verdict and this node's signature, recorded in the checkpoint together with the
+     cursor and the tracker state after the page (one commit);
   2. for each verdict not yet settled: if the chain already has a verdict for its window, it is done (whoever
      submitted it); otherwise send this node's signature to peers that have not taken it, and once k valid
      signatures are held, submit (nonce, gas estimate, raw transaction recorded before it is sent).
@@ -29,17 +32,23 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from offchain.api.client import ApiClient, ApiError
-from offchain.api.schemas import VerdictIn
+from offchain.api.schemas import ReadingPublic, VerdictIn
+from offchain.devkeys import ORACLE_KEY_OFFSET, NotALocalChainError, dev_account
 from offchain.manifest import load_manifest
+from offchain.sim.roads import RoadDataError, RoadGraph
 from offchain.storage.cid import cid_to_text
 from offchain.storage.store import EvidenceStore, open_store
 from oracles.node.chain import ZERO32, ChainClient, ChainError, NodeStoppingError, OracleSet, SubmitStatus
-from oracles.node.checkpoint import Checkpoint, VerdictRecord, VerdictStatus
-from oracles.node.evidence import ACTIONS, KIND_NAMES, Policy, build_evidence
+from oracles.node.checkpoint import Checkpoint, Decision, VerdictRecord, VerdictStatus
+from oracles.node.discovery import ChainView
+from oracles.node.evidence import ACTIONS, KIND_NAMES, Policy, ReeferFailureRule, build_evidence, model_version
 from oracles.node.peers import PeerClient, PeerServer, create_peer_app
+from oracles.node.routing import Planner
 from oracles.node.settings import OracleNodeSettings
 from oracles.node.source import ApiSource, ReadingSource, SourceUnavailableError
-from oracles.node.windows import BreachWindow, ChainTerms, WindowTracker
+from oracles.node.terms import ChainTerms, Plan
+from oracles.node.tracker import BreachWindow, ShipmentTracker
+from oracles.settings import DetectSettings
 from oracles.verdicts import Kind, make_verdict, pack_signatures, sign_verdict, verdict_id
 
 log = logging.getLogger("asc.oracle.node")
@@ -49,24 +58,25 @@ class NodeConfigError(RuntimeError):
     """The node cannot start with this configuration; the message says what to fix."""
 
 
-def load_account(settings: OracleNodeSettings) -> LocalAccount:
+def load_account(settings: OracleNodeSettings, chain_id: int) -> LocalAccount:
     """The signing key; error messages never contain key material or the password."""
+    if settings.dev_key_index is not None:
+        try:
+            return dev_account(ORACLE_KEY_OFFSET + settings.dev_key_index, chain_id)
+        except NotALocalChainError as exc:
+            raise NodeConfigError(str(exc)) from None
     if settings.private_key is not None:
         try:
             account: LocalAccount = Account.from_key(settings.private_key.get_secret_value())
             return account
         except (ValueError, TypeError) as exc:
-            raise NodeConfigError(
-                f"ASC_ORACLE_PRIVATE_KEY is not a valid key ({type(exc).__name__})"
-            ) from None
+            raise NodeConfigError(f"ASC_ORACLE_PRIVATE_KEY is not a valid key ({type(exc).__name__})") from None
     assert settings.keystore_path is not None and settings.keystore_password is not None
     try:
         keystore = json.loads(Path(settings.keystore_path).read_text(encoding="utf-8"))
         key = Account.decrypt(keystore, settings.keystore_password.get_secret_value())
     except (OSError, ValueError) as exc:
-        raise NodeConfigError(
-            f"cannot unlock keystore {settings.keystore_path}: {type(exc).__name__}"
-        ) from None
+        raise NodeConfigError(f"cannot unlock keystore {settings.keystore_path}: {type(exc).__name__}") from None
     unlocked: LocalAccount = Account.from_key(key)
     return unlocked
 
@@ -77,21 +87,36 @@ def policy_from(settings: OracleNodeSettings) -> Policy:
             Kind.TEMPERATURE: ACTIONS[settings.temperature_action],
             Kind.HUMIDITY: ACTIONS[settings.humidity_action],
             Kind.SHOCK: ACTIONS[settings.shock_action],
+            Kind.ROUTE_DEVIATION: ACTIONS[settings.route_deviation_action],
+            Kind.DELAY: ACTIONS[settings.delay_action],
         },
         severity_steps={
             Kind.TEMPERATURE: settings.temperature_severity_step_centi_c,
             Kind.HUMIDITY: settings.humidity_severity_step_bp,
             Kind.SHOCK: settings.shock_severity_step_milli_g,
+            Kind.ROUTE_DEVIATION: settings.route_deviation_severity_step_m,
+            Kind.DELAY: settings.delay_severity_step_s,
         },
         max_severity=settings.max_severity,
+        hold_from_severity={
+            Kind.ROUTE_DEVIATION: settings.route_deviation_hold_from_severity,
+            Kind.SHOCK: settings.shock_hold_from_severity,
+        },
+        reefer_failure=ReeferFailureRule(
+            action=ACTIONS[settings.reefer_failure_action],
+            min_rise_centi_c=settings.reefer_failure_min_rise_centi_c,
+            min_rising_percent=settings.reefer_failure_min_rising_percent,
+            needs_learned=settings.reefer_failure_needs_learned,
+        ),
     )
 
 
 @dataclass
 class _Shipment:
     order_id: int
-    terms: ChainTerms
-    tracker: WindowTracker
+    current_terms: ChainTerms  # Procurement.slaTerms now: only for orders older than the scan
+    deadline_s: int
+    tracker: ShipmentTracker
     cursor: tuple[int, int] | None
 
 
@@ -102,13 +127,20 @@ class OracleNode:
         *,
         source: ReadingSource | None = None,
         store: EvidenceStore | None = None,
+        detect: DetectSettings | None = None,
     ) -> None:
         self.settings = settings
-        self.account = load_account(settings)
         manifest = load_manifest(settings.manifest_path)
+        self.account = load_account(settings, manifest.chain_id)
         rpc_url = settings.rpc_url or manifest.rpc_hint
         if not rpc_url:
             raise NodeConfigError("set ASC_ORACLE_RPC_URL (the manifest has no rpc_hint)")
+        try:
+            graph = RoadGraph.load(settings.road_graph_path)
+        except (OSError, RoadDataError) as exc:
+            raise NodeConfigError(f"cannot load the road graph: {exc}") from None
+        self.detect = detect if detect is not None else DetectSettings()
+        self.model = model_version(self.detect, settings.use_isolation_forest)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.chain = ChainClient(
@@ -120,11 +152,20 @@ class OracleNode:
             backoff_max_s=settings.rpc_backoff_max_s,
             gas_margin_percent=settings.gas_margin_percent,
         )
+        from_block = settings.discovery_from_block
+        self.view = ChainView(
+            self.chain,
+            manifest.first_block if from_block is None else from_block,
+            settings.discovery_chunk_blocks,
+            settings.confirmations,
+        )
+        self.planner = Planner(graph, settings.corridor_width_m)
         self.checkpoint = Checkpoint(settings.checkpoint_path)
         self.store = store if store is not None else open_store()
         self.source = source if source is not None else ApiSource(settings.api_url)
         self.peers = PeerClient(settings.peers, settings.peer_timeout_s)
         self.policy = policy_from(settings)
+        self._filter = frozenset(settings.shipments)
         self._shipments: dict[str, _Shipment] = {}
         self._acked: dict[str, set[str]] = {}  # verdict id -> peers that took our signature
         self._retry_at: dict[tuple[str, str], float] = {}
@@ -154,7 +195,7 @@ class OracleNode:
         self._server.start()
         oracle_set = self.chain.oracle_set()
         log.info(
-            "oracle node %s up: chain %d, hub %s, epoch %d (%d-of-%d, %s), watching %s, peers %s",
+            "oracle node %s up: chain %d, hub %s, epoch %d (%d-of-%d, %s), watching %s, peers %s, model %s",
             self.address,
             self.chain.chain_id,
             self.chain.hub_address,
@@ -162,8 +203,9 @@ class OracleNode:
             oracle_set.threshold,
             len(oracle_set.signers),
             "member" if self.address in oracle_set.signers else "NOT A MEMBER",
-            self.settings.shipments,
+            self.settings.shipments or "every shipment in transit",
             self.settings.peers,
+            self.model,
         )
         try:
             while not self._stop.is_set():
@@ -182,10 +224,20 @@ class OracleNode:
             self.checkpoint.close()
             log.info("oracle node %s stopped", self.address)
 
+    def watched(self) -> list[str]:
+        """Shipments in transit on-chain (as of the last scan), narrowed by the optional filter."""
+        found = [str(info.twin_id) for info in self.view.in_transit()]
+        return [s for s in found if s in self._filter] if self._filter else found
+
     def round(self) -> bool:
         """One pass over shipments and open verdicts; True when there is more work right away."""
+        self.view.refresh()
         busy = False
-        for shipment_id in self.settings.shipments:
+        watched = self.watched()
+        for gone in set(self._shipments) - set(watched):
+            log.info("shipment %s: no longer in transit; not watched any more", gone)
+            del self._shipments[gone]
+        for shipment_id in watched:
             busy |= self._poll_shipment(shipment_id)
         busy |= self._advance_verdicts()
         return busy
@@ -197,22 +249,49 @@ class OracleNode:
 
     # ---------------------------------------------------------------- readings -> verdicts
 
+    def plan_at(self, order_id: int, current_terms: ChainTerms, deadline_s: int, at_s: int) -> Plan:
+        """The plan in force for a reading taken at ``at_s``: the terms and legs awarded by then. Keyed to time,
+        not to when a node learned of a leg, so that every node applies the same plan to the same reading."""
+        terms = self.view.terms_at(order_id, at_s) or current_terms
+        legs = [leg for leg in self.view.legs(order_id) if leg.awarded_at_s <= at_s]
+        return self.planner.plan(terms, legs, deadline_s)
+
     def _shipment(self, shipment_id: str) -> _Shipment | None:
         known = self._shipments.get(shipment_id)
         if known is not None:
             return known
-        order_id = self.chain.order_of_twin(int(shipment_id))
-        if order_id == 0:
-            log.warning("shipment %s: no custody twin bound to an order on-chain yet", shipment_id)
+        info = self.view.twin(int(shipment_id))
+        if info is None:
             return None
-        terms = self.chain.sla_terms(order_id)
-        tracker = WindowTracker(terms)
+        order_id = info.order_id
+        current_terms = self.chain.sla_terms(order_id)
+        deadline_s = self.chain.delivery_deadline(order_id)
         saved = self.checkpoint.shipment(shipment_id)
+        cursor = None if saved.cursor_ts_ms is None else (saved.cursor_ts_ms, int(saved.cursor_id or 0))
+        plan = self.plan_at(order_id, current_terms, deadline_s, 0 if cursor is None else cursor[0] // 1000)
+        try:
+            tracker = ShipmentTracker(
+                plan,
+                self.detect,
+                use_isolation_forest=self.settings.use_isolation_forest,
+                context_readings=self.settings.evidence_context_readings,
+                learned_lookback_s=self.settings.learned_lookback_s,
+            )
+        except ValueError as exc:
+            log.error("shipment %s: order %d has terms the detectors refuse: %s", shipment_id, order_id, exc)
+            return None
         if saved.tracker_state is not None:
             tracker.load_state(saved.tracker_state)
-        cursor = None if saved.cursor_ts_ms is None else (saved.cursor_ts_ms, int(saved.cursor_id or 0))
-        state = self._shipments[shipment_id] = _Shipment(order_id, terms, tracker, cursor)
-        log.info("shipment %s: order %d, terms %s, resuming after %s", shipment_id, order_id, terms, cursor)
+        state = self._shipments[shipment_id] = _Shipment(order_id, current_terms, deadline_s, tracker, cursor)
+        log.info(
+            "shipment %s: order %d, terms %s, deadline %d, %d leg(s) planned, resuming after %s",
+            shipment_id,
+            order_id,
+            plan.terms,
+            deadline_s,
+            len(plan.legs),
+            cursor,
+        )
         return state
 
     def _poll_shipment(self, shipment_id: str) -> bool:
@@ -220,38 +299,64 @@ class OracleNode:
         if state is None:
             return False
         try:
-            readings = self.source.fetch(shipment_id, state.cursor, self.settings.page_size)
+            page = self.source.fetch(shipment_id, state.cursor, self.settings.page_size)
         except SourceUnavailableError as exc:
             log.warning("shipment %s: %s", shipment_id, exc)
             return False
+        # A reading as new as the scanned head could fall under a leg awarded in a block this node has not seen
+        # yet (later blocks may share the head's timestamp): it waits until the chain has moved past it.
+        horizon_ms = self.view.scanned_time_s * 1000
+        readings = [r for r in page if r.ts_ms < horizon_ms]
+        if not readings:
+            return False
+        decided: list[tuple[ReadingPublic, BreachWindow]] = []
+        segment: list[ReadingPublic] = []
         for reading in readings:
-            for window in state.tracker.feed(reading):
-                self._decide(shipment_id, state, window, (reading.ts_ms, reading.id))
-            state.cursor = (reading.ts_ms, reading.id)
-        if readings:
-            assert state.cursor is not None
-            self.checkpoint.advance(shipment_id, state.cursor[0], state.cursor[1], state.tracker.state_dict())
-        return len(readings) == self.settings.page_size
+            plan = self.plan_at(state.order_id, state.current_terms, state.deadline_s, reading.ts_ms // 1000)
+            if plan != state.tracker.plan:
+                decided += self._feed(state, segment)
+                segment = []
+                log.info("shipment %s: plan of %d leg(s) from %d", shipment_id, len(plan.legs), reading.ts_ms)
+                try:
+                    state.tracker.replan(plan)
+                except ValueError as exc:
+                    # Nothing of this page is recorded: it is read again, and refused again, next round.
+                    log.error("shipment %s: the detectors refuse the terms in force: %s", shipment_id, exc)
+                    self._shipments.pop(shipment_id, None)
+                    return False
+            segment.append(reading)
+        decided += self._feed(state, segment)
+        state.cursor = (readings[-1].ts_ms, readings[-1].id)
+        decisions = [self._decide(shipment_id, state, window) for _, window in decided]
+        fresh = self.checkpoint.record_decisions(
+            shipment_id, state.cursor, state.tracker.state_dict(), [d for d in decisions if d is not None]
+        )
+        if any(fresh):
+            self._crash_point("after_sign")
+        return len(page) == self.settings.page_size and len(readings) == len(page)
 
-    def _decide(
-        self, shipment_id: str, state: _Shipment, window: BreachWindow, cursor: tuple[int, int]
-    ) -> None:
+    @staticmethod
+    def _feed(state: _Shipment, segment: list[ReadingPublic]) -> list[tuple[ReadingPublic, BreachWindow]]:
+        return [(segment[index], window) for index, window in state.tracker.feed(segment)]
+
+    def _decide(self, shipment_id: str, state: _Shipment, window: BreachWindow) -> Decision | None:
         oracle_set = self.chain.oracle_set()
         package = build_evidence(
             chain_id=self.chain.chain_id,
             hub_address=self.chain.hub_address,
             order_id=state.order_id,
             twin_id=int(shipment_id),
-            terms=state.terms,
             window=window,
             policy=self.policy,
             epoch=oracle_set.epoch,
+            model=self.model,
         )
         stored = cid_to_text(self.store.put(package.data))
         if stored != package.cid:
             raise ChainError(f"evidence store returned CID {stored}, expected {package.cid}")
         vid = "0x" + verdict_id(package.verdict, self.chain.chain_id, self.chain.hub_address).hex()
         kind = KIND_NAMES[window.kind]
+        detected_at_ms = int(time.time() * 1000)
         accepted = self.chain.verdict_of_window(package.verdict)
         if accepted != ZERO32:
             log.info(
@@ -261,56 +366,29 @@ class OracleNode:
                 window.window_start_s,
                 accepted.hex(),
             )
-            self.checkpoint.record_signed(
-                verdict_id=vid,
-                shipment_id=shipment_id,
-                verdict=package.verdict,
-                evidence_cid=package.cid,
-                detected_at_ms=int(time.time() * 1000),
-                signer=self.address,
-                signature=b"",
-                cursor=cursor,
-                tracker_state=state.tracker.state_dict(),
-                status=VerdictStatus.DONE,
-            )
-            self.checkpoint.mark_done(vid, "0x" + accepted.hex())
-            return
+            return Decision(vid, package.verdict, package.cid, detected_at_ms, self.address, b"", "0x" + accepted.hex())
         if self.address not in oracle_set.signers:
             log.error(
-                "shipment %s: %s window %d detected, but this key is not in the oracle set of epoch %d; "
-                "not signing",
+                "shipment %s: %s window %d detected, but this key is not in the oracle set of epoch %d; not signing",
                 shipment_id,
                 kind,
                 window.window_start_s,
                 oracle_set.epoch,
             )
-            return
-        signature = sign_verdict(
-            package.verdict, self.account.key, self.chain.chain_id, self.chain.hub_address
+            return None
+        signature = sign_verdict(package.verdict, self.account.key, self.chain.chain_id, self.chain.hub_address)
+        log.info(
+            "shipment %s: %s window [%d, %d] severity %d action %s; signed verdict %s (evidence %s)",
+            shipment_id,
+            kind,
+            window.window_start_s,
+            window.window_end_s,
+            package.verdict.severity,
+            package.verdict.action.name.lower(),
+            vid,
+            package.cid,
         )
-        new = self.checkpoint.record_signed(
-            verdict_id=vid,
-            shipment_id=shipment_id,
-            verdict=package.verdict,
-            evidence_cid=package.cid,
-            detected_at_ms=int(time.time() * 1000),
-            signer=self.address,
-            signature=signature,
-            cursor=cursor,
-            tracker_state=state.tracker.state_dict(),
-        )
-        if new:
-            log.info(
-                "shipment %s: %s window [%d, %d] severity %d; signed verdict %s (evidence %s)",
-                shipment_id,
-                kind,
-                window.window_start_s,
-                window.window_end_s,
-                package.verdict.severity,
-                vid,
-                package.cid,
-            )
-        self._crash_point("after_sign")
+        return Decision(vid, package.verdict, package.cid, detected_at_ms, self.address, signature)
 
     # ---------------------------------------------------------------- verdicts -> chain
 
@@ -352,9 +430,7 @@ class OracleNode:
         if accepted != ZERO32:
             accepted_hex = "0x" + accepted.hex()
             whose = "ours" if accepted_hex == vid else "another"
-            log.info(
-                "verdict %s: window consumed on-chain by verdict %s (%s); done", vid, accepted_hex, whose
-            )
+            log.info("verdict %s: window consumed on-chain by verdict %s (%s); done", vid, accepted_hex, whose)
             self.checkpoint.mark_done(vid, accepted_hex)
             return False
         if verdict.epoch != oracle_set.epoch:
@@ -366,7 +442,15 @@ class OracleNode:
         if len(signatures) < oracle_set.threshold:
             return False
         chosen = [signatures[s] for s in sorted(signatures)][: oracle_set.threshold]
-        prepared = self.chain.prepare_submission(verdict, pack_signatures(chosen))
+        try:
+            prepared = self.chain.prepare_submission(verdict, pack_signatures(chosen))
+        except ChainError:
+            if record.shipment_id not in self.watched():
+                # Delivered or cancelled since: the escrow no longer takes penalties, so the verdict is moot.
+                log.warning("verdict %s: shipment %s is no longer in transit; dropping it", vid, record.shipment_id)
+                self.checkpoint.mark_done(vid, "")
+                return False
+            raise
         if prepared.status is SubmitStatus.CONSUMED:
             assert prepared.accepted_id is not None
             log.info("verdict %s: window consumed by 0x%s; done", vid, prepared.accepted_id.hex())

@@ -32,18 +32,41 @@ class OracleNodeSettings(BaseSettings):
         default=Path(".state/deployments/asc-local.json"),
         description="Deployment manifest (addresses, ABIs).",
     )
-    rpc_url: str | None = Field(
-        default=None, description="JSON-RPC endpoint; default: the manifest's rpc_hint."
-    )
+    rpc_url: str | None = Field(default=None, description="JSON-RPC endpoint; default: the manifest's rpc_hint.")
 
     private_key: SecretStr | None = Field(default=None, description="Raw hex signing key (development only).")
-    keystore_path: Path | None = Field(
-        default=None, description="Encrypted JSON keystore of the signing key."
+    dev_key_index: int | None = Field(
+        default=None,
+        ge=0,
+        description="Local chains only: sign with the i-th development oracle key (offchain.devkeys).",
     )
+    keystore_path: Path | None = Field(default=None, description="Encrypted JSON keystore of the signing key.")
     keystore_password: SecretStr | None = Field(default=None, description="Password of the keystore.")
 
     shipments: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Shipments (custody twin ids) this node watches, comma-separated."
+        default_factory=list,
+        description="Optional filter: only these shipments (custody twin ids), comma-separated; empty = every "
+        "twin in transit found on-chain.",
+    )
+    discovery_from_block: int | None = Field(
+        default=None, ge=0, description="First block scanned for shipments; default: the deployment's."
+    )
+    discovery_chunk_blocks: int = Field(default=2000, ge=1, description="Blocks per eth_getLogs request.")
+    confirmations: int = Field(
+        default=0, ge=0, description="Blocks behind the head the scan stops (reorg safety on public chains)."
+    )
+    road_graph_path: Path | None = Field(
+        default=None, description="Road graph for planned corridors; default: the packaged one."
+    )
+    corridor_width_m: int = Field(
+        default=2000, gt=0, description="Width of the planned corridor (off-route beyond half of it)."
+    )
+    use_isolation_forest: bool = Field(default=True, description="Run the window IsolationForest too.")
+    evidence_context_readings: int = Field(
+        default=60, ge=1, le=400, description="Readings before a window kept as its context in the evidence."
+    )
+    learned_lookback_s: int = Field(
+        default=3600, ge=0, description="Learned-detector alerts this long before a window count for it."
     )
     peers: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Base URLs of the other nodes' peer endpoints, comma-separated."
@@ -61,26 +84,36 @@ class OracleNodeSettings(BaseSettings):
 
     poll_interval_s: float = Field(default=0.25, gt=0, description="Pause between rounds when idle.")
     page_size: int = Field(default=500, ge=1, le=1000, description="Readings fetched per API request.")
-    rpc_backoff_initial_s: float = Field(
-        default=0.25, gt=0, description="First retry delay after an RPC error."
-    )
+    rpc_backoff_initial_s: float = Field(default=0.25, gt=0, description="First retry delay after an RPC error.")
     rpc_backoff_max_s: float = Field(default=10.0, gt=0, description="Retry delays double up to this.")
     peer_timeout_s: float = Field(default=2.0, gt=0, description="Limit of one signature POST to a peer.")
-    peer_retry_s: float = Field(
-        default=1.0, gt=0, description="Pause before re-sending a signature to a peer."
-    )
+    peer_retry_s: float = Field(default=1.0, gt=0, description="Pause before re-sending a signature to a peer.")
     gas_margin_percent: int = Field(default=20, ge=0, le=200, description="Head-room over the gas estimate.")
 
     # Verdict policy: what each kind of breach does on-chain and how severe it is.
     temperature_action: ActionName = "penalty"
     humidity_action: ActionName = "penalty"
     shock_action: ActionName = "penalty"
+    route_deviation_action: ActionName = "penalty"
+    delay_action: ActionName = "penalty"
     temperature_severity_step_centi_c: int = Field(
         default=200, gt=0, description="Each step of peak excess beyond the range adds one severity level."
     )
     humidity_severity_step_bp: int = Field(default=1000, gt=0)
     shock_severity_step_milli_g: int = Field(default=2000, gt=0)
+    route_deviation_severity_step_m: int = Field(default=1000, gt=0)
+    delay_severity_step_s: int = Field(default=3600, gt=0)
     max_severity: int = Field(default=5, ge=1, le=255)
+    route_deviation_hold_from_severity: int = Field(
+        default=3, ge=0, description="A route deviation this severe puts the goods on HOLD (0 = never)."
+    )
+    shock_hold_from_severity: int = Field(default=0, ge=0, description="Same for shocks (0 = never).")
+    reefer_failure_action: ActionName = Field(
+        default="reroute", description="Action of a temperature excursion whose evidence shows the reefer failing."
+    )
+    reefer_failure_min_rise_centi_c: int = Field(default=100, ge=0)
+    reefer_failure_min_rising_percent: int = Field(default=50, ge=0, le=100)
+    reefer_failure_needs_learned: bool = True
 
     crash_at: CrashPoint | None = Field(
         default=None,
@@ -107,8 +140,11 @@ class OracleNodeSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _one_key_source(self) -> OracleNodeSettings:
-        if (self.private_key is None) == (self.keystore_path is None):
-            raise ValueError("set exactly one of ASC_ORACLE_PRIVATE_KEY or ASC_ORACLE_KEYSTORE_PATH")
+        sources = [self.private_key, self.keystore_path, self.dev_key_index]
+        if sum(source is not None for source in sources) != 1:
+            raise ValueError(
+                "set exactly one of ASC_ORACLE_PRIVATE_KEY, ASC_ORACLE_KEYSTORE_PATH or ASC_ORACLE_DEV_KEY_INDEX"
+            )
         if self.keystore_path is not None and self.keystore_password is None:
             raise ValueError("ASC_ORACLE_KEYSTORE_PATH needs ASC_ORACLE_KEYSTORE_PASSWORD")
         return self

@@ -1,6 +1,6 @@
 """Real parts for the oracle node tests: anvil, the deployed suite, the reading API, node processes.
 
-Ports come from 8700-8799 (this part's range). Every process started here is stopped here: SIGTERM first
+Ports come from 9100-9199 (this part's range). Every process started here is stopped here: SIGTERM first
 (graceful), SIGKILL after a timeout.
 """
 
@@ -32,13 +32,13 @@ from offchain.manifest import DeploymentManifest, load_manifest
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN_TOKEN = "oracle-node-test-admin-token"
 ORACLE_TOKEN = "oracle-node-test-oracle-token"
-_PORTS = itertools.count(8700)
+_PORTS = itertools.count(9100)
 
 
 def free_port() -> int:
-    """The next port of 8700-8799 nobody listens on."""
+    """The next port of 9100-9199 nobody listens on."""
     for port in _PORTS:
-        if port > 8799:
+        if port > 9199:
             break
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -47,7 +47,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port left in 8700-8799")
+    raise RuntimeError("no free port left in 9100-9199")
 
 
 def _env() -> dict[str, str]:
@@ -98,10 +98,32 @@ class Chain:
         entry = self.manifest.contract(name)
         return self.w3.eth.contract(address=entry.address, abi=entry.abi)
 
-    def new_order(self) -> dict[str, Any]:
-        """A fresh order whose goods a carrier has picked up (the state in which verdicts apply)."""
-        out = _setup("order", self.rpc_url, self.manifest_path, self.work)
-        return out
+    def new_order(
+        self, origin: str = "", destination: str = "", deadline_after_s: int | None = None
+    ) -> dict[str, Any]:
+        """A fresh order whose goods a carrier has picked up (the state in which verdicts apply); with road
+        graph places, its delivery leg has a planned corridor."""
+        extra = [origin, destination, "" if deadline_after_s is None else str(deadline_after_s)]
+        return _setup("order", self.rpc_url, self.manifest_path, self.work, *extra)
+
+    def deliver(self, twin_id: int) -> None:
+        """The carrier hands the goods of a ``new_order`` to its consignee."""
+        _setup("deliver", self.rpc_url, self.manifest_path, self.work, str(twin_id))
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance(self, seconds: int) -> int:
+        """Move the chain clock forward and mine a block; returns the new block's timestamp."""
+        self.rpc("evm_increaseTime", seconds)
+        self.rpc("evm_mine")
+        return self.now()
+
+    def reroutes(self, order_id: int) -> list[Any]:
+        procurement = self.contract("Procurement")
+        return list(
+            procurement.events.RerouteOpened.get_logs(from_block=0, argument_filters={"orderId": order_id})
+        )
 
     def rpc(self, method: str, *params: Any) -> Any:
         response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
@@ -120,7 +142,7 @@ class Chain:
         )
 
 
-def _setup(command: str, rpc_url: str, manifest: Path, work: Path) -> dict[str, Any]:
+def _setup(command: str, rpc_url: str, manifest: Path, work: Path, *extra: str) -> dict[str, Any]:
     done = subprocess.run(
         [
             sys.executable,
@@ -129,6 +151,7 @@ def _setup(command: str, rpc_url: str, manifest: Path, work: Path) -> dict[str, 
             rpc_url,
             str(manifest),
             str(work),
+            *extra,
         ],
         cwd=ROOT,
         env=_env(),
@@ -205,6 +228,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         "ASC_API_ORACLE_TOKEN": ORACLE_TOKEN,
         "ASC_API_DATA_DIR": str(directory),
         "ASC_API_PORT": str(port),
+        # The test chain's clock runs hours ahead of the wall clock (every sealed-bid round moves it), and
+        # readings taken "during" a shipment carry chain-clock times.
+        "ASC_API_MAX_FUTURE_MS": str(30 * 24 * 3600 * 1000),
     }
     log_path = directory / "api.log"
     with log_path.open("wb") as log:
@@ -294,14 +320,15 @@ class Nodes:
             NodeSpec(key, free_port(), self.directory / f"node-{i}") for i, key in enumerate(keys[:count])
         ]
 
-    def start(self, spec: NodeSpec, peers: list[NodeSpec], shipment: str, **extra: str) -> NodeProcess:
+    def start(self, spec: NodeSpec, peers: list[NodeSpec], shipment: str | None, **extra: str) -> NodeProcess:
+        """A node process; ``shipment`` narrows it to one shipment, None lets it watch every one it discovers."""
         spec.data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **_env(),
             "ASC_ORACLE_MANIFEST_PATH": str(self.chain.manifest_path),
             "ASC_ORACLE_RPC_URL": self.chain.rpc_url,
             "ASC_ORACLE_PRIVATE_KEY": "0x" + bytes(spec.key.key).hex(),
-            "ASC_ORACLE_SHIPMENTS": shipment,
+            "ASC_ORACLE_SHIPMENTS": shipment or "",
             "ASC_ORACLE_PEERS": ",".join(f"http://127.0.0.1:{p.port}" for p in peers if p is not spec),
             "ASC_ORACLE_LISTEN_PORT": str(spec.port),
             "ASC_ORACLE_API_URL": self.api.base_url,

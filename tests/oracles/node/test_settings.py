@@ -62,3 +62,28 @@ def test_shipment_must_be_a_twin_id(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASC_ORACLE_SHIPMENTS", "truck-1")
     with pytest.raises(ValidationError, match="custody twin id"):
         OracleNodeSettings()
+
+
+def test_a_dev_key_index_is_a_key_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASC_ORACLE_DEV_KEY_INDEX", "2")
+    assert OracleNodeSettings().dev_key_index == 2
+
+
+def test_a_dev_key_index_and_a_raw_key_together_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASC_ORACLE_DEV_KEY_INDEX", "0")
+    monkeypatch.setenv("ASC_ORACLE_PRIVATE_KEY", KEY)
+    with pytest.raises(ValidationError, match="exactly one of"):
+        OracleNodeSettings()
+
+
+def test_without_a_shipment_filter_every_shipment_is_watched(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASC_ORACLE_PRIVATE_KEY", KEY)
+    monkeypatch.setenv("ASC_ORACLE_SHIPMENTS", "")
+    assert OracleNodeSettings().shipments == []
+
+
+def test_an_unknown_action_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASC_ORACLE_PRIVATE_KEY", KEY)
+    monkeypatch.setenv("ASC_ORACLE_REEFER_FAILURE_ACTION", "refund")
+    with pytest.raises(ValidationError, match="reefer_failure_action"):
+        OracleNodeSettings()

@@ -1,0 +1,162 @@
+"""What to watch, read from the chain: custody twins bound to an order and still in transit, and the
+delivery legs awarded for each order (the planned route).
+
+Following the web3.py event-scanner pattern: logs are read forward in chunks from the deployment (or a
+configured start block) up to ``confirmations`` blocks behind the head, and every handler is idempotent. The
+scan is kept in memory and redone from the start block when a node restarts (the state it rebuilds is a pure
+function of the logs). A twin is watched from its mint (the seller is liable until pickup) until the consignee
+accepts it (TwinDelivered) or its order is cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from oracles.node.chain import ChainClient
+from oracles.node.routing import PlaceIdError, decode_place
+from oracles.node.terms import ChainTerms, PlannedLeg
+
+log = logging.getLogger("asc.oracle.discovery")
+
+GOODS, DELIVERY = 0, 1  # IProcurement.CfpKind
+_SLA_FIELDS = (
+    "tempMinCentiC",
+    "tempMaxCentiC",
+    "humidityMinBp",
+    "humidityMaxBp",
+    "shockLimitMilliG",
+    "excursionGraceSeconds",
+)
+
+
+def _terms(sla: Any) -> ChainTerms:
+    values = [sla[name] for name in _SLA_FIELDS] if isinstance(sla, Mapping) else list(sla)
+    return ChainTerms(*(int(value) for value in values))
+
+
+@dataclass(frozen=True, slots=True)
+class TwinInfo:
+    twin_id: int
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Cfp:
+    parent_order_id: int
+    origin: str
+    destination: str
+    terms: ChainTerms
+
+
+@dataclass(frozen=True, slots=True)
+class _Award:
+    leg_index: int
+    awarded_at_s: int
+
+
+class ChainView:
+    """Twins in transit and legs per order, as of the last scanned block."""
+
+    def __init__(self, chain: ChainClient, from_block: int, chunk_blocks: int, confirmations: int) -> None:
+        self._chain = chain
+        self._next_block = from_block
+        self._chunk = chunk_blocks
+        self._confirmations = confirmations
+        self._twins: dict[int, TwinInfo] = {}
+        self._finished_twins: set[int] = set()
+        self._cancelled_orders: set[int] = set()
+        self._cfps: dict[int, _Cfp] = {}  # delivery CFPs
+        self._goods_terms: dict[int, ChainTerms] = {}  # order id (= its GOODS CFP id) -> terms
+        self._reroute_source: dict[int, int] = {}
+        self._awards: dict[int, _Award] = {}
+        self.scanned_block = from_block - 1
+        self.scanned_time_s = 0
+
+    def refresh(self) -> bool:
+        """Scan new blocks; True when something was scanned."""
+        head, _ = self._chain.head()
+        last = head - self._confirmations
+        if last < self._next_block:
+            return False
+        while self._next_block <= last:
+            to_block = min(last, self._next_block + self._chunk - 1)
+            self._scan(self._next_block, to_block)
+            self._next_block = to_block + 1
+        self.scanned_block = last
+        self.scanned_time_s = self._chain.block_time(last)
+        return True
+
+    def _scan(self, start: int, end: int) -> None:
+        chain = self._chain
+        for event in chain.logs(chain.custody, "TwinMinted", start, end):
+            twin_id, order_id = int(event["args"]["twinId"]), int(event["args"]["orderId"])
+            if twin_id not in self._twins:
+                log.info("discovered shipment %d (order %d) in block %d", twin_id, order_id, event["blockNumber"])
+            self._twins[twin_id] = TwinInfo(twin_id, order_id)
+        for event in chain.logs(chain.custody, "TwinDelivered", start, end):
+            self._finished_twins.add(int(event["args"]["twinId"]))
+        for event in chain.logs(chain.escrow, "OrderCancelled", start, end):
+            self._cancelled_orders.add(int(event["args"]["orderId"]))
+        for event in chain.logs(chain.procurement, "CfpOpened", start, end):
+            params = event["args"]["params"]
+            cfp_id = int(event["args"]["cfpId"])
+            if int(params["kind"]) == GOODS:
+                self._goods_terms[cfp_id] = _terms(params["sla"])
+                continue
+            try:
+                origin, destination = decode_place(params["origin"]), decode_place(params["destination"])
+            except PlaceIdError as exc:
+                log.warning("delivery CFP %d: %s; its leg has no corridor", cfp_id, exc)
+                origin = destination = ""
+            self._cfps[cfp_id] = _Cfp(
+                int(event["args"]["parentOrderId"]), origin, destination, _terms(params["sla"])
+            )
+        for event in chain.logs(chain.procurement, "RerouteOpened", start, end):
+            self._reroute_source[int(event["args"]["cfpId"])] = int(event["args"]["sourceCfpId"])
+        for event in chain.logs(chain.procurement, "CfpAwarded", start, end):
+            cfp_id = int(event["args"]["cfpId"])
+            if cfp_id in self._cfps:
+                self._awards[cfp_id] = _Award(
+                    int(event["args"]["twinIdOrLegIndex"]), chain.block_time(int(event["blockNumber"]))
+                )
+
+    def in_transit(self) -> list[TwinInfo]:
+        """Bound twins not delivered, of orders not cancelled, in twin id order."""
+        return [
+            info
+            for twin_id, info in sorted(self._twins.items())
+            if twin_id not in self._finished_twins and info.order_id not in self._cancelled_orders
+        ]
+
+    def twin(self, twin_id: int) -> TwinInfo | None:
+        return self._twins.get(twin_id)
+
+    def terms_at(self, order_id: int, at_s: int) -> ChainTerms | None:
+        """The SLA terms ruling the order at ``at_s``, as ``Procurement.slaTerms`` would have returned them
+        then: those of the delivery CFP awarded last by that time (reroutes included), else the GOODS CFP's.
+        None when the order's GOODS CFP is older than the scan (the caller reads the current terms)."""
+        best: tuple[int, int] | None = None
+        for cfp_id, cfp in self._cfps.items():
+            award = self._awards.get(cfp_id)
+            if cfp.parent_order_id != order_id or award is None or award.awarded_at_s > at_s:
+                continue
+            if best is None or (award.leg_index, cfp_id) > best:
+                best = (award.leg_index, cfp_id)
+        if best is not None:
+            return self._cfps[best[1]].terms
+        return self._goods_terms.get(order_id)
+
+    def legs(self, order_id: int) -> list[PlannedLeg]:
+        """Awarded delivery legs of the order, in leg order. Reroute legs are left out: the new carrier
+        picks the goods up wherever they are (the chain names no origin) and drives to the destination of
+        the leg it replaces, so the planned corridor stays that leg's."""
+        legs: list[PlannedLeg] = []
+        for cfp_id, cfp in self._cfps.items():
+            award = self._awards.get(cfp_id)
+            if cfp.parent_order_id != order_id or award is None or cfp_id in self._reroute_source:
+                continue
+            legs.append(PlannedLeg(award.leg_index, cfp_id, cfp.origin, cfp.destination, award.awarded_at_s))
+        return sorted(legs, key=lambda leg: leg.leg_index)

@@ -1,0 +1,66 @@
+"""Bad input ends the orchestrator with exit 2 and a message naming the file and the field, before any process
+is started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import SCENARIOS, default_scenario, run_orchestrator, write_scenario
+
+
+def test_unknown_fleet_vehicle_names_file_and_field(tmp_path: Path) -> None:
+    data = default_scenario()
+    data["organisations"][5]["fleet"] = ["truck-9"]
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: organisations.5.fleet.0: unknown vehicle 'truck-9'" in done.stderr
+
+
+def test_schema_error_names_file_and_field(tmp_path: Path) -> None:
+    data = default_scenario()
+    data["demand"][0]["quantity"] = 0
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: demand.0.quantity:" in done.stderr
+
+
+def test_unknown_expected_carrier_names_the_field(tmp_path: Path) -> None:
+    data = default_scenario()
+    data["expect"]["penalties_on"] = ["nobody"]
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: expect.penalties_on.0: unknown carrier 'nobody'" in done.stderr
+
+
+def test_invalid_generated_agent_config_names_the_organisation(tmp_path: Path) -> None:
+    data = default_scenario()
+    data["organisations"][0]["config"] = {"capacity": 0}
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: organisations.0 (supplier-ely): agent config invalid: capacity:" in done.stderr
+
+
+def test_scripted_scenario_is_refused(tmp_path: Path) -> None:
+    data = default_scenario()
+    del data["organisations"], data["demand"], data["expect"]
+    done = run_orchestrator(write_scenario(tmp_path / "scripted.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "scripted.yaml: organisations: the scenario names no organisations" in done.stderr
+
+
+def test_missing_file_is_bad_input(tmp_path: Path) -> None:
+    done = run_orchestrator(tmp_path / "nowhere.yaml", tmp_path / "state")
+    assert done.returncode == 2
+    assert "nowhere.yaml: cannot read" in done.stderr
+
+
+def test_manifest_without_chain_is_bad_input(tmp_path: Path) -> None:
+    done = run_orchestrator(SCENARIOS / "default.yaml", tmp_path / "state", "--manifest", str(tmp_path / "m.json"))
+    assert done.returncode == 2
+    assert "--manifest needs --chain" in done.stderr
+
+
+def test_non_positive_speed_is_bad_input(tmp_path: Path) -> None:
+    done = run_orchestrator(SCENARIOS / "default.yaml", tmp_path / "state", "--speed", "0")
+    assert done.returncode == 2
+    assert "--speed must be > 0" in done.stderr
