@@ -166,7 +166,10 @@ twins = sorted(history.twins)
 if not twins:
     st.info("No shipment (custody twin) on this deployment yet.")
     st.stop()
-twin_id = st.selectbox("Shipment (custody twin)", twins, index=0, key="twin")
+# ?twin=N opens that shipment: a link to one shipment can be shared (and the e2e test opens the rerouted one)
+asked = st.query_params.get("twin")
+start = twins.index(int(asked)) if asked is not None and asked.isdigit() and int(asked) in twins else 0
+twin_id = st.selectbox("Shipment (custody twin)", twins, index=start, key="twin")
 
 
 @st.fragment(run_every=context.settings().refresh_s)
