@@ -49,6 +49,7 @@ class ScenarioRun:
     manifest: Path
     evidence: Path
     log: Path
+    verdict_id: str  # the verdict that rerouted the shipment (the compressor failure's)
     verdict_twin: int  # the custody twin of the shipment whose verdict rerouted it
     verdict_window: tuple[int, int]  # seconds
     twin_verdicts: int  # verdicts accepted on that twin
@@ -111,7 +112,9 @@ def _facts(run_dir: Path, rpc_url: str, api_url: str, log: Path) -> ScenarioRun:
     if not verdicts:
         raise ScenarioRunError(f"the scenario passed but no verdict is on chain:\n{_tail(log)}")
     # the compressor failure's verdict: the one that rerouted the shipment
-    rerouted = {bytes(e["args"]["verdictId"]) for e in contract("VerdictHub").events.VerdictRerouted().get_logs(from_block=0)}
+    rerouted = {
+        bytes(e["args"]["verdictId"]) for e in contract("VerdictHub").events.VerdictRerouted().get_logs(from_block=0)
+    }
     chosen = [v for v in verdicts if bytes(v["args"]["verdictId"]) in rerouted]
     if not chosen:
         raise ScenarioRunError(f"the scenario passed but no verdict rerouted a shipment:\n{_tail(log)}")
@@ -140,6 +143,7 @@ def _facts(run_dir: Path, rpc_url: str, api_url: str, log: Path) -> ScenarioRun:
         manifest=manifest_path,
         evidence=run_dir / "evidence",
         log=log,
+        verdict_id="0x" + bytes(verdict["verdictId"]).hex(),
         verdict_twin=twin,
         verdict_window=(int(verdict["windowStart"]), int(verdict["windowEnd"])),
         twin_verdicts=sum(1 for v in verdicts if int(v["args"]["twinId"]) == twin),
@@ -180,7 +184,16 @@ def scenario_run(
     log = state_dir / "orchestrator.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "offchain.scenario", "run", str(scenario), "--speed", f"{speed:g}", "--keep-running"],
+            [
+                sys.executable,
+                "-m",
+                "offchain.scenario",
+                "run",
+                str(scenario),
+                "--speed",
+                f"{speed:g}",
+                "--keep-running",
+            ],
             cwd=ROOT,
             env=orchestrator_env(state_dir, ports),
             stdout=out,
