@@ -8,7 +8,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from frontend import context, ledger, report, sensors
+from frontend import context, ledger, names, report, sensors
 from frontend.chain import Chain
 from frontend.errors import explain
 from frontend.places import planned_route, resolve, route_points
@@ -177,6 +177,7 @@ twin_id = st.selectbox("Shipment (custody twin)", twins, index=start, key="twin"
 def live(twin_id: int) -> None:
     view = ledger.shipment(current.history(), lambda order: current.call("Procurement", "slaTerms", order), twin_id)
     order_id, legs, sla, verdicts, custody = view.order_id, view.legs, view.sla, view.verdicts, view.custody
+    directory = names.directory(current.history())
     readings = pd.DataFrame()
     if api is not None:
         try:
@@ -236,8 +237,8 @@ def live(twin_id: int) -> None:
                 {
                     "step": r.step,
                     "time (UTC)": context.when(r.timestamp),
-                    "from": r.holder_before,
-                    "to": r.holder_after,
+                    "from": names.name(directory, r.holder_before) if r.holder_before else "",
+                    "to": names.name(directory, r.holder_after) if r.holder_after else "",
                     "place": r.place,
                     "transaction": r.tx_hash,
                 }

@@ -106,7 +106,7 @@ def _facts(run_dir: Path, rpc_url: str, api_url: str, log: Path) -> ScenarioRun:
 
     def contract(name: str) -> Any:
         entry = manifest.contract(name)
-        return w3.eth.contract(address=entry.address, abi=entry.abi)
+        return w3.eth.contract(address=Web3.to_checksum_address(entry.address), abi=entry.abi)
 
     verdicts = contract("VerdictHub").events.VerdictAccepted().get_logs(from_block=0)
     if not verdicts:
