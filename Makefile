@@ -101,11 +101,14 @@ deploy: chain  ## deploy the suite to the local chain and write the deployment m
 # (logs in .state/scenario/<run>/logs), then the dapp kept running until Ctrl-C (DEMO_DETACH=1: return at the end).
 SCENARIO ?= offchain/sim/scenarios/default.yaml
 SPEED ?= 60
-demo: deploy  ## the main job: the default scenario played by the agents on the local chain, with the dapp
+# Each demo deploys a fresh suite on the persistent chain (its manifest replaces .state/deployments/asc-local.json):
+# the agents start with fresh state and read the chain from their suite's deployment, so a chain that already
+# ran the demo does not feed them the previous run's orders. The chain's history and state stay on disk.
+demo: chain  ## the main job: the default scenario played by the agents on the local chain, with the dapp
 	rm -rf build/deployments
-	python -m offchain.scenario run $(SCENARIO) --speed $(SPEED) \
-	  --chain http://127.0.0.1:$(ASC_CHAIN_PORT) --manifest $(STATE_DIR)/deployments/asc-local.json \
-	  --json $(STATE_DIR)/scenario/demo-summary.json --dapp $(if $(DEMO_DETACH),,--keep-running)
+	python -m offchain.scenario run $(SCENARIO) --speed $(SPEED) --chain http://127.0.0.1:$(ASC_CHAIN_PORT) \
+	  --deploy-to $(STATE_DIR)/deployments/asc-local.json --json $(STATE_DIR)/scenario/demo-summary.json \
+	  --dapp $(if $(DEMO_DETACH),,--keep-running)
 
 demo-scripted: deploy  ## the previous demo: one scripted shipment (scripts/demo.py) on the local chain, then its audit
 	rm -rf build/deployments

@@ -56,6 +56,9 @@ def deploy(rpc_url: str, manifest_path: Path, work: Path, oracles: int, threshol
     proj.load_config()
     proj._add_to_main_namespace()
     CONFIG.argv["silent"] = True
+    # A chain whose clock a sped-up run moved ahead of the wall clock looks like a slow chain to brownie, which
+    # then caches block queries: a stale nonce breaks the address prediction of deploy_suite.
+    CONFIG.settings["eager_caching"] = False
     import brownie.network.contract as contract_module
 
     # brownie 1.22.2's compiled deployment cache raises in a thread for every contract on live networks (the

@@ -60,6 +60,7 @@ class RunOptions:
     keep_running: bool = False
     chain_url: str | None = None  # a running local chain (the persistent demo chain); None: start our own
     manifest: Path | None = None  # an existing deployment on that chain; None: deploy
+    deploy_to: Path | None = None  # where a fresh deployment's manifest goes (default: the run's folder)
     run_name: str | None = None
     dapp: bool = False
 
@@ -144,6 +145,8 @@ class ScenarioRun:
             )
         if self.options.manifest is not None and self.options.chain_url is None:
             raise RunInputError("--manifest needs --chain (the chain that deployment lives on)")
+        if self.options.manifest is not None and self.options.deploy_to is not None:
+            raise RunInputError("--manifest (reuse a deployment) and --deploy-to (deploy afresh) exclude each other")
         self.scenario = scenario
         self.scenario_policy = scenario.oracle_policy
         try:
@@ -227,7 +230,7 @@ class ScenarioRun:
             self.started.manifest_path = self.options.manifest.resolve()
             self._say(f"using the deployment in {self.options.manifest}")
             return manifest
-        path = self.run_dir / "deployment.json"
+        path = (self.options.deploy_to or self.run_dir / "deployment.json").resolve()
         build = self.settings.build_dir.resolve()
         build.parent.mkdir(parents=True, exist_ok=True)
         child = self.supervisor.start(

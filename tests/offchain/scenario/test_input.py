@@ -3,9 +3,11 @@ is started."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
-from .conftest import SCENARIOS, default_scenario, run_orchestrator, write_scenario
+from .conftest import REPO_ROOT, SCENARIOS, default_scenario, orchestrator_env, run_orchestrator, write_scenario
 
 
 def test_unknown_fleet_vehicle_names_file_and_field(tmp_path: Path) -> None:
@@ -64,3 +66,24 @@ def test_non_positive_speed_is_bad_input(tmp_path: Path) -> None:
     done = run_orchestrator(SCENARIOS / "default.yaml", tmp_path / "state", "--speed", "0")
     assert done.returncode == 2
     assert "--speed must be > 0" in done.stderr
+
+
+def test_check_deployment_without_a_manifest_says_so(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "offchain.scenario",
+            "check-deployment",
+            str(tmp_path / "none.json"),
+            "--rpc",
+            "http://127.0.0.1:9",
+        ],
+        cwd=REPO_ROOT,
+        env=orchestrator_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "no usable deployment" in done.stderr
