@@ -77,6 +77,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScenarioRun]:
     state = tmp_path_factory.mktemp("scenario")
     with scenario_run(SETTINGS.scenario, state, SETTINGS.speed, SCENARIO_PORTS, SETTINGS.scenario_timeout_s) as run:
         yield run
+    # the orchestrator's progress lines beside the screenshots (written once it has stopped everything)
+    SETTINGS.artifacts.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run.log, SETTINGS.artifacts / "scenario.log")
 
 
 @pytest.fixture(scope="module")
