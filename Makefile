@@ -69,6 +69,9 @@ test-python: setup ipfs-node  ## Python unit and integration tests (no brownie p
 test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts
 
+test-dapp-e2e: setup  ## the dapp end to end: the default scenario kept running, the dapp in headless Chromium (~2.5 min)
+	ASC_TEST_REQUIRE_CHROMIUM=1 pytest -p no:pytest-brownie -q tests/frontend/test_e2e.py
+
 test-agents: setup  ## agent tests: strategies, scanner, tx journal, API relay, every process on anvil + LocalWorld
 	pytest -p no:pytest-brownie -q tests/offchain/agents
 

@@ -5,7 +5,7 @@ contract reads that events do not carry (credits, read by the pages)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from frontend.places import label
@@ -342,17 +342,34 @@ class Shipment:
     order: EscrowOrder | None
 
 
+def placed_legs(legs: list[CfpRow], custody: list[CustodyRow]) -> list[CfpRow]:
+    """A reroute's call for proposals (opened by VerdictHub) names no places on chain: the re-tendered leg runs
+    from where its winner last accepted custody (the handover) to the order's destination (the first leg's);
+    the origin stays empty while the handover has not happened."""
+    placed: list[CfpRow] = []
+    for leg in legs:
+        if not leg.origin and placed:
+            handover = next(
+                (r.place for r in reversed(custody) if r.step == "accepted" and r.holder_after == leg.winner),
+                "",
+            )
+            leg = replace(leg, origin=handover, destination=leg.destination or placed[0].destination)
+        placed.append(leg)
+    return placed
+
+
 def shipment(history: History, read_sla: Callable[[int], Any], twin_id: int) -> Shipment:
     """`read_sla(order_id)` returns the order's on-chain `SlaTerms` (Procurement.slaTerms)."""
     twin = history.twins.get(twin_id)
     origin = twin.origin if twin is not None else None
     order_id = int(origin.args["orderId"]) if origin is not None and origin.name == "TwinMinted" else 0
+    custody = custody_chain(history, twin_id)
     return Shipment(
         twin_id=twin_id,
         order_id=order_id,
-        legs=[r for r in cfps(history) if r.order_id == order_id and r.kind == "delivery"],
+        legs=placed_legs([r for r in cfps(history) if r.order_id == order_id and r.kind == "delivery"], custody),
         sla=sla_dict(read_sla(order_id)) if order_id else None,
         verdicts=[v for v in verdicts(history, order_id) if v.twin_id == twin_id] if order_id else [],
-        custody=custody_chain(history, twin_id),
+        custody=custody,
         order=next((o for o in escrow_orders(history) if o.order_id == order_id), None),
     )

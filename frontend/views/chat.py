@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from frontend import context, names
+from frontend import context, names, transcript
 from frontend.errors import explain
 
 AVATARS = {
@@ -28,7 +28,7 @@ directory = names.directory(current.history())
 
 @st.fragment(run_every=context.settings().refresh_s)
 @context.guarded
-def transcript() -> None:
+def conversation_view() -> None:
     try:
         messages = client.messages()
     except Exception as exc:
@@ -52,8 +52,13 @@ def transcript() -> None:
                 f"*{m.performative}* · {when} UTC · `{m.conversation}`"
             )
             st.write(str(m.content.get("summary") or m.content))
+            details = transcript.facts(m.content)
+            if details:
+                st.caption(" · ".join(details))
+            for reason in transcript.reasons(m.content):
+                st.caption(f"why: {reason}")
             if m.tx_hash:
                 st.caption(f"on chain: {m.tx_hash}")
 
 
-transcript()
+conversation_view()

@@ -49,6 +49,7 @@ st.dataframe(
     pd.DataFrame(
         [
             {
+                "name": names.name(directory, p.account),
                 "account": p.account,
                 "roles": ", ".join(p.roles),
                 "product": p.product,
@@ -56,9 +57,9 @@ st.dataframe(
                 "capacity": p.capacity,
                 "services": p.metadata_uri,
                 "last on-chain activity (UTC)": context.when(current.block_time(p.last_block)) if p.last_block else "",
-                "last agent message (UTC)": dt.datetime.fromtimestamp(last_message[p.account] / 1000, dt.UTC).strftime(
-                    "%Y-%m-%d %H:%M:%S"
-                )
+                "last agent message received (UTC)": dt.datetime.fromtimestamp(
+                    last_message[p.account] / 1000, dt.UTC
+                ).strftime("%Y-%m-%d %H:%M:%S")
                 if p.account in last_message
                 else "",
                 "health": health(p),
@@ -66,6 +67,7 @@ st.dataframe(
             for p in parties
         ],
         columns=[
+            "name",
             "account",
             "roles",
             "product",
@@ -73,7 +75,7 @@ st.dataframe(
             "capacity",
             "services",
             "last on-chain activity (UTC)",
-            "last agent message (UTC)",
+            "last agent message received (UTC)",
             "health",
         ],
     ),

@@ -86,7 +86,12 @@ for order, claim in claims:
         st.markdown(
             f"**Order {order.order_id}**: {context.money(claim.amount)} claimed from "
             f"{names.name(directory, claim.liable)} ({claim.leg}) for a {claim.reason}"
-            + (f"; {context.money(charged)} charged at settlement." if charged is not None else "; not settled yet.")
+            # the charge is per liable party (its claims summed, clamped to its share), not per claim
+            + (
+                f"; {context.money(charged)} charged at settlement for all its claims on this order."
+                if charged is not None
+                else "; not settled yet."
+            )
         )
         verdict = claim.verdict
         if verdict is None:

@@ -8,7 +8,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from frontend import context, ledger, report, sensors
+from frontend import context, ledger, names, report, sensors
 from frontend.chain import Chain
 from frontend.errors import explain
 from frontend.places import planned_route, resolve, route_points
@@ -166,7 +166,10 @@ twins = sorted(history.twins)
 if not twins:
     st.info("No shipment (custody twin) on this deployment yet.")
     st.stop()
-twin_id = st.selectbox("Shipment (custody twin)", twins, index=0, key="twin")
+# ?twin=N opens that shipment: a link to one shipment can be shared (and the e2e test opens the rerouted one)
+asked = st.query_params.get("twin")
+start = twins.index(int(asked)) if asked is not None and asked.isdigit() and int(asked) in twins else 0
+twin_id = st.selectbox("Shipment (custody twin)", twins, index=start, key="twin")
 
 
 @st.fragment(run_every=context.settings().refresh_s)
@@ -174,6 +177,7 @@ twin_id = st.selectbox("Shipment (custody twin)", twins, index=0, key="twin")
 def live(twin_id: int) -> None:
     view = ledger.shipment(current.history(), lambda order: current.call("Procurement", "slaTerms", order), twin_id)
     order_id, legs, sla, verdicts, custody = view.order_id, view.legs, view.sla, view.verdicts, view.custody
+    directory = names.directory(current.history())
     readings = pd.DataFrame()
     if api is not None:
         try:
@@ -233,8 +237,8 @@ def live(twin_id: int) -> None:
                 {
                     "step": r.step,
                     "time (UTC)": context.when(r.timestamp),
-                    "from": r.holder_before,
-                    "to": r.holder_after,
+                    "from": names.name(directory, r.holder_before) if r.holder_before else "",
+                    "to": names.name(directory, r.holder_after) if r.holder_after else "",
                     "place": r.place,
                     "transaction": r.tx_hash,
                 }

@@ -28,7 +28,7 @@ from tests.chain_support import ROOT, anvil, brownie_network, free_port, tool_en
 from tests.offchain.api.conftest import ADMIN_TOKEN, RunningApi, start_api
 
 CHAIN_ID = 31337
-PORTS = range(9500, 9600)
+PORTS = range(9500, 9550)  # 9550-9599: the e2e's scenario run
 PASSWORD = "dapp test password"
 # Chain time runs hours ahead of the wall clock after the scripted time jumps: the API must accept it.
 API_SETTINGS = {"max_future_ms": 30 * 24 * 3600 * 1000}

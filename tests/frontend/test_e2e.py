@@ -1,6 +1,8 @@
-"""End to end: the dapp served by `streamlit run` against the session's chain and API (the scripted shipment,
-its readings along the road and the agents' transcript), opened in headless Debian Chromium through
-selenium. Checks that the map, the charts and the chat render with the scenario's data, and saves a
+"""End to end: a real scenario run (offchain/scenario: anvil, the deployed suite, the API, oracle nodes, the world
+service and the agents, headless and sped up) kept up, the dapp served by `streamlit run` against its chain, API
+and evidence store, opened in headless Debian Chromium through selenium. Checks that the map draws the
+rerouted shipment's trail and both legs, the charts its readings with the SLA band and the verdict window, the
+chat the agents' real transcript, Settlement the compressor failure's penalty and Audit PASS; saves a
 screenshot of every page under ASC_DAPP_E2E_ARTIFACTS (default .state/artifacts/e2e)."""
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import httpx
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+import yaml
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tests.chain_support import ROOT, free_port
+from tests.frontend.scenario_run import ScenarioRun, attach, scenario_run
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (pip install selenium==4.45.0)")
 from selenium.common.exceptions import TimeoutException  # noqa: E402
@@ -39,11 +43,20 @@ class E2ESettings(BaseSettings):
     chromium: Path = Path("/usr/bin/chromium")
     chromedriver: Path = Path("/usr/bin/chromedriver")
     timeout_s: float = 90.0
+    scenario: Path = ROOT / "offchain" / "sim" / "scenarios" / "default.yaml"
+    speed: float = 120.0  # simulated seconds per wall second
+    scenario_timeout_s: float = 900.0
+    # the output of `python -m offchain.scenario run ... --keep-running` started by hand: check the dapp against
+    # that run instead of playing one (its runs are under attach_state_dir, ASC_SCENARIO_STATE_DIR of that run)
+    attach: Path | None = None
+    attach_state_dir: Path = ROOT / ".state" / "scenario"
 
 
 SETTINGS = E2ESettings()
-# deck.gl colours of frontend/views/shipments.py: the trail and the first planned leg.
-TRAIL, PLANNED = (220, 40, 40), (30, 110, 200)
+# Ports of this suite (9500-9599): the dapp takes one of the first half, the scenario's processes the second.
+DAPP_PORTS, SCENARIO_PORTS = range(9500, 9550), (9550, 9599)
+# deck.gl colours of frontend/views/shipments.py: the trail and the planned legs.
+TRAIL, PLANNED, REROUTED = (220, 40, 40), (30, 110, 200), (120, 60, 180)
 
 
 def _require_browser() -> None:
@@ -56,9 +69,30 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def dapp(world) -> Iterator[str]:
-    port = free_port(range(9500, 9600))
-    env = {**os.environ, **world.env(ASC_DAPP_REFRESH_S="3600"), "PYTHONPATH": str(ROOT)}
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScenarioRun]:
+    _require_browser()  # before minutes of scenario
+    if SETTINGS.attach is not None:
+        yield attach(SETTINGS.attach, SETTINGS.attach_state_dir)
+        return
+    state = tmp_path_factory.mktemp("scenario")
+    with scenario_run(SETTINGS.scenario, state, SETTINGS.speed, SCENARIO_PORTS, SETTINGS.scenario_timeout_s) as run:
+        yield run
+    # the orchestrator's progress lines beside the screenshots (written once it has stopped everything)
+    SETTINGS.artifacts.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run.log, SETTINGS.artifacts / "scenario.log")
+
+
+@pytest.fixture(scope="module")
+def expected(scenario: ScenarioRun) -> dict:
+    data: dict = yaml.safe_load(SETTINGS.scenario.read_text())
+    return data
+
+
+@pytest.fixture(scope="module")
+def dapp(scenario: ScenarioRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port(DAPP_PORTS)
+    reports = tmp_path_factory.mktemp("reports")
+    env = {**os.environ, **scenario.env(reports, ASC_DAPP_REFRESH_S="3600"), "PYTHONPATH": str(ROOT)}
     log = tempfile.NamedTemporaryFile(prefix="dapp-e2e-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [
@@ -177,32 +211,42 @@ def _save(browser, name: str) -> Path:
     return path
 
 
-def test_shipment_map_draws_the_trail_and_the_planned_route(browser, dapp) -> None:
+def _shipment(dapp: str, scenario: ScenarioRun) -> str:
+    return f"{dapp}/shipments?twin={scenario.verdict_twin}"
+
+
+def test_shipment_map_draws_the_trail_and_both_legs_of_the_reroute(browser, dapp, scenario) -> None:
+    assert scenario.legs == 2  # the scenario rerouted: the first carrier's leg and the re-tendered one
     css = '[data-testid="stDeckGlJsonChart"] canvas'
-    _open(browser, f"{dapp}/shipments", css)
+    _open(browser, _shipment(dapp, scenario), css)
 
-    def colours() -> tuple[float, float]:
-        pixels = _pixels(browser.find_element(By.CSS_SELECTOR, css))
-        return _share_of(pixels, TRAIL), _share_of(pixels, PLANNED)
+    def share(colour: tuple[int, int, int]) -> float:
+        return _share_of(_pixels(browser.find_element(By.CSS_SELECTOR, css)), colour)
 
-    _eventually(browser, lambda: colours()[0] > 0.0005, "the red trail of the readings is not on the map")
-    _eventually(browser, lambda: colours()[1] > 0.0005, "the blue planned route is not on the map")
-    _save(browser, "shipments")
+    _eventually(browser, lambda: share(TRAIL) > 0.0005, "the red trail of the readings is not on the map")
+    _eventually(browser, lambda: share(PLANNED) > 0.0005, "the blue planned first leg is not on the map")
+    _eventually(browser, lambda: share(REROUTED) > 0.0005, "the purple re-tendered leg is not on the map")
+    _save(browser, "shipments-map")
 
 
-def test_shipment_charts_render_the_readings_with_band_and_verdict(browser, dapp, world) -> None:
+def test_shipment_charts_render_the_readings_with_band_and_verdict(browser, dapp, scenario) -> None:
     css = '[data-testid="stVegaLiteChart"]'
-    assert len(_open(browser, f"{dapp}/shipments", css, count=4)) == 4
-    _eventually(
-        browser, lambda: f"{world.readings} readings · 1 verdicts" in _body(browser), "the readings count is not shown"
-    )
+    assert len(_open(browser, _shipment(dapp, scenario), css, count=4)) == 4
+    counts = f"{scenario.readings} readings · {scenario.twin_verdicts} verdicts"
+    _eventually(browser, lambda: counts in _body(browser), f"'{counts}' is not shown")
 
     def temperature() -> np.ndarray:
-        return _pixels(browser.find_elements(By.CSS_SELECTOR, css)[0])
+        chart = browser.find_elements(By.CSS_SELECTOR, css)[0]
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", chart)
+        return _pixels(chart)
 
     def verdict_tint(pixels: np.ndarray) -> float:
         red, green = pixels[..., 0], pixels[..., 1]
         return float(((red > 200) & (green < 230) & (red - green > 25)).mean())
+
+    def band_tint(pixels: np.ndarray) -> float:
+        red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+        return float(((green > 200) & (green - red > 8) & (green - blue > 8)).mean())
 
     _eventually(
         browser,
@@ -210,26 +254,62 @@ def test_shipment_charts_render_the_readings_with_band_and_verdict(browser, dapp
         "no line of readings in the temperature chart",
     )
     _eventually(browser, lambda: verdict_tint(temperature()) > 0.001, "the verdict window is not on the chart")
+    _eventually(browser, lambda: band_tint(temperature()) > 0.01, "the SLA band is not on the chart")
+    _save(browser, "shipments-charts")
     assert browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')  # the custody chain (a canvas grid)
     _eventually(browser, lambda: "Delivery report (HTML)" in _body(browser), "no link to the delivery report")
 
 
-def test_agent_chat_shows_the_transcript(browser, dapp, world) -> None:
+def test_agent_chat_shows_the_real_transcript(browser, dapp, scenario, expected) -> None:
     css = '[data-testid="stChatMessage"]'
-    assert len(_open(browser, f"{dapp}/chat", css, count=len(world.messages))) == len(world.messages)
-
-    def texts() -> list[str]:
-        return [m.text for m in browser.find_elements(By.CSS_SELECTOR, css)]
-
-    _eventually(browser, lambda: "Wholesaler calls for 100 cases of chilled beef" in texts()[0], "no call in the chat")
-    _eventually(browser, lambda: "Awarded to supplier 2 at 48.00 per case" in texts()[4], "no award in the chat")
+    assert scenario.messages, "the agents published no message"
+    shown = _open(browser, f"{dapp}/chat", css, count=len(scenario.messages))
+    assert len(shown) == len(scenario.messages)
+    _eventually(
+        browser, lambda: f"{len(scenario.messages)} messages" in _body(browser), "the message count is not shown"
+    )
+    first = scenario.messages[0]
+    summary = str(first["content"].get("summary") or first["content"])
+    _eventually(browser, lambda: summary[:60] in _body(browser), "the first message of the transcript is not shown")
+    body = _body(browser)
+    # the agents are named by the names they registered under, not by bare addresses
+    wholesaler = next(o["name"] for o in expected["organisations"] if o["kind"] == "wholesaler")
+    assert f"{wholesaler} (" in body
+    priced = [m["content"]["unit_price"] for m in scenario.messages if isinstance(m["content"].get("unit_price"), int)]
+    if priced:  # amounts in token units, not base units
+        assert f"unit price: {priced[0] / 10**6:,.2f}" in body
     _save(browser, "chat")
 
 
-@pytest.mark.parametrize(
-    ("page", "path", "title"),
-    [("orders", "", "Orders"), ("settlement", "settlement", "Settlement"), ("network", "network", "Network")],
-)
+def test_settlement_shows_the_penalty_of_the_compressor_failure(browser, dapp, scenario, expected) -> None:
+    _open(browser, f"{dapp}/settlement", '[data-testid="stDataFrame"]')
+    carrier = expected["expect"]["penalties_on"][0]
+    for penalty in scenario.penalties:
+        line = f"{penalty.amount / 10**6:,.2f} claimed from {carrier} (carrier)"
+        _eventually(browser, lambda line=line: line in _body(browser), f"no '{line}' on the Settlement page")
+        _eventually(
+            browser, lambda p=penalty: p.verdict_id in _body(browser), f"verdict {penalty.verdict_id} not shown"
+        )
+    rerouted = next(p for p in scenario.penalties if p.verdict_id == scenario.verdict_id)
+    claim = f"{rerouted.amount / 10**6:,.2f} claimed from {carrier} (carrier) (leg 1) for a temperature verdict"
+    assert claim in _body(browser)
+    _eventually(browser, lambda: "Evidence bafkrei" in _body(browser), "no evidence to download")
+    _save(browser, "settlement")
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+
+def test_audit_of_the_scenario_passes(browser, dapp) -> None:
+    _open(browser, f"{dapp}/audit", '[data-testid="stButton"] button')
+    button = next(
+        b for b in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stButton"] button') if b.text == "Verify"
+    )
+    button.click()
+    _eventually(browser, lambda: "PASS:" in _body(browser) or "FAIL:" in _body(browser), "the audit gave no result")
+    _save(browser, "audit")
+    assert "PASS:" in _body(browser) and "every order" in _body(browser), _body(browser)[:3000]
+
+
+@pytest.mark.parametrize(("page", "path", "title"), [("orders", "", "Orders"), ("network", "network", "Network")])
 def test_other_pages_render_without_error(browser, dapp, page, path, title) -> None:
     _open(browser, f"{dapp}/{path}", '[data-testid="stDataFrame"]')
     _eventually(browser, lambda: title in browser.find_element(By.TAG_NAME, "h1").text, f"no {title} heading")

@@ -66,7 +66,8 @@ def test_network_lists_every_registered_participant(world, monkeypatch) -> None:
     assert len(table) == 6  # wholesaler, 3 suppliers, 2 carriers
     wholesaler = table[table["account"] == world.summary["wholesaler"]].iloc[0]
     assert wholesaler["roles"] == "wholesaler" and wholesaler["services"] == "ipfs://wholesaler"
-    assert wholesaler["last agent message (UTC)"]
+    assert wholesaler["last agent message received (UTC)"]
+    assert wholesaler["name"].startswith("wholesaler ")  # no agent name registered: roles and short address
 
 
 def test_only_a_named_approver_may_decide(world, monkeypatch) -> None:
