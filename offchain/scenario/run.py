@@ -111,6 +111,8 @@ class ScenarioRun:
             outcomes, facts_summary, audit = self._play(scenario)
             summary = self._summary(scenario, outcomes, facts_summary, audit)
             if self.options.keep_running and not self.stop.is_set():
+                # Written now as well: whoever looks at a kept-running run reads its outcome while it is up.
+                self._write_summary(summary)
                 self._keep_running()
         except (ProcessError, ManifestError, RunInputError, OSError) as exc:
             logger.error("the run failed: %s", exc)
@@ -421,6 +423,8 @@ class ScenarioRun:
             "ASC_DAPP_MANIFESTS": str(self.started.manifest_path),
             "ASC_DAPP_RPC_URL": self.started.rpc_url,
             "ASC_DAPP_API_URL": self.started.api_url,
+            # The oracles' evidence store, so the Settlement page can show what each penalty rests on.
+            "ASC_STORAGE_DIRECTORY": str(self.run_dir / "evidence"),
         }
         argv = [
             sys.executable,
