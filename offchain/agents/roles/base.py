@@ -21,6 +21,7 @@ from ..chain import DELIVERY, GOODS, ChainEvent, from_bytes32, to_bytes32
 from ..runtime import TRANSIENT, AgentContext
 from ..strategy.buyer import RevealedBid, RiskAssessment, SlaRecord, SlaRecordRisk
 from ..transcript import BROADCAST, Performative
+from ..wording import money
 
 log = logging.getLogger("asc.agents.role")
 
@@ -288,7 +289,7 @@ class Announcer(Role):
         known = self.state.fact("award_reasons", cfp["id"]) or {"reasons": ["the best revealed bid"], "costs": {}}
         winner = e.args["winner"]
         self.say("cfp", cfp["id"], winner, Performative.ACCEPT,
-                 f"{self.cfg.name} awards CFP {cfp['id']} to {winner[:10]} at {e.args['unitPrice']} per unit",
+                 f"{self.cfg.name} awards CFP {cfp['id']} to {winner[:10]} at {money(e.args['unitPrice'])} per unit",
                  tx_hash=e.tx_hash, reasons=known["reasons"], unit_price=int(e.args["unitPrice"]),
                  total=int(e.args["total"]))
         for bid in self.revealed_bids(cfp["id"]):

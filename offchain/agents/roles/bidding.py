@@ -13,6 +13,7 @@ from typing import Any
 
 from ..chain import DELIVERY, ChainEvent
 from ..transcript import Performative
+from ..wording import money, utc
 from .base import Role
 
 log = logging.getLogger("asc.agents.bidding")
@@ -86,5 +87,5 @@ class SealedBidder(Role):
                 f"reveal bid on CFP {cfp_key}",
             )
             self.say("cfp", int(cfp_key), cfp["buyer"], Performative.PROPOSE,
-                     f"{self.cfg.name} bids {secret.unit_price} per unit, delivery by {secret.eta}",
+                     f"{self.cfg.name} bids {money(secret.unit_price)} per unit, delivery by {utc(secret.eta)}",
                      tx_hash=outcome.tx_hash, unit_price=secret.unit_price, eta_s=secret.eta)

@@ -16,6 +16,7 @@ from eth_typing import HexStr
 from ..chain import GOODS, ChainEvent
 from ..strategy.buyer import ConstantPolicy, Weights, choose_award, should_reorder
 from ..transcript import BROADCAST, Performative
+from ..wording import money
 from .base import ApprovalGate, Role
 
 log = logging.getLogger("asc.agents.buying")
@@ -115,7 +116,8 @@ class GoodsBuyer(ApprovalGate, Role):
         self.state.update_fact("intent", n, status="open", cfp=int(cfp_id))
         self.say("cfp", int(cfp_id), BROADCAST, Performative.CFP,
                  f"{self.cfg.name} calls for {intent['quantity']} {product.product} to {self.cfg.region}, "
-                 f"at most {product.max_unit_price} per unit, delivery within {buying.delivery_within_s // 3600} h",
+                 f"at most {money(product.max_unit_price)} per unit, "
+                 f"delivery within {buying.delivery_within_s // 3600} h",
                  tx_hash=opened.tx_hash, quantity=intent["quantity"], product=product.product,
                  max_unit_price=product.max_unit_price, deadline_s=deadline, why=intent.get("why", []))
 
@@ -144,7 +146,7 @@ class GoodsBuyer(ApprovalGate, Role):
         value = winner.unit_price * cfp["quantity"]
         subject = f"{self.ctx.conversation('cfp', cfp_id)}:{winner.bidder}"  # a rejection asks about the next
         verdict = self.approval_gate(
-            "award", subject, f"award CFP {cfp_id} to {winner.bidder} for {value}",
+            "award", subject, f"award CFP {cfp_id} to {winner.bidder} for {money(value)}",
             {"award_to": winner.bidder, "unit_price": winner.unit_price, "eta_s": winner.eta_s},
             list(decision.reasons), value=value,
         )

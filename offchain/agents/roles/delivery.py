@@ -11,6 +11,7 @@ from ..chain import DELIVERY, ChainEvent
 from ..config import ROLE_BITS, AgentKind
 from ..strategy.buyer import Weights, choose_award
 from ..transcript import BROADCAST, Performative
+from ..wording import money
 from .base import ApprovalGate, Role
 
 log = logging.getLogger("asc.agents.delivery")
@@ -112,7 +113,7 @@ class DeliveryBuyer(ApprovalGate, Role):
             )
         else:
             approved = self.approval_gate(
-                "award", subject, f"award delivery CFP {cfp_id} to {winner.bidder} for {value}",
+                "award", subject, f"award delivery CFP {cfp_id} to {winner.bidder} for {money(value)}",
                 {"award_to": winner.bidder, "unit_price": winner.unit_price}, list(decision.reasons), value=value,
             )
         if approved is None:

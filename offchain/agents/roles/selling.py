@@ -10,6 +10,7 @@ from ..chain import DELIVERY, GOODS, ChainEvent
 from ..config import ROLE_BITS, AgentKind
 from ..strategy.seller import GoodsRequest, NoBid, seller_bid
 from ..transcript import BROADCAST, Performative
+from ..wording import money
 from .bidding import BidPlan, SealedBidder
 
 log = logging.getLogger("asc.agents.selling")
@@ -109,7 +110,8 @@ class GoodsSeller(SealedBidder):
         outcome = self.ctx.act(f"withdraw:{order_id}", self.ctx.chain.escrow.functions.withdraw(),
                                f"withdraw credit after order {order_id}")
         self.say("order", order_id, BROADCAST, Performative.INFORM,
-                 f"{self.cfg.name} withdrew its credit ({amount} from order {order_id})", tx_hash=outcome.tx_hash)
+                 f"{self.cfg.name} withdrew its credit ({money(amount)} from order {order_id})",
+                 tx_hash=outcome.tx_hash)
 
     def act(self, now_s: int) -> None:
         """Hand the goods to the carrier that won the latest delivery leg (cancelling a stale offer first)."""
