@@ -5,7 +5,8 @@
 Runs, one after the other (never in parallel: the machine's cores are shared), each benchmark present in
 bench/: oracle_detect.py (readings scored per second per core; target >= 50,000), this script's own node
 scoring run (`--node-scoring`: what one oracle node does per reading -- `oracles.node.tracker.ShipmentTracker`
-over API-shaped readings in the node's page size, with and without the IsolationForest, one thread),
+over API-shaped readings in the node's page size, with and without the IsolationForest, one thread; the
+target is judged on the whole shipment including its warm-up, the figure after warm-up is reported beside it),
 api_ingest.py (ingestion throughput over HTTP) and oracle_latency.py (detection-to-mined latency; target <= 2
 blocks). Each writes its
 own result file; this script collects them into bench/results/oracle.json and prints the headline figures.
@@ -60,6 +61,10 @@ def _run(script: str, result_file: str, args: list[str]) -> dict[str, Any]:
 NODE_READINGS = 30_000
 NODE_PAGE = 500  # ASC_ORACLE_PAGE_SIZE's default
 NODE_TARGET = 50_000
+# Readings after which every detector of the node is past its warm-up (baseline window 1024 rows, forest
+# and PCA fits at 300 and 400): the "steady" figure is measured over the pages after this many readings
+# and shows the per-reading cost without the one-off warm-up work (per-row prefix medians, model fits).
+NODE_STEADY_AFTER = 2_000
 
 
 def node_scoring(repeats: int = 3) -> int:
@@ -117,7 +122,7 @@ def node_scoring(repeats: int = 3) -> int:
         "target_readings_per_s": NODE_TARGET,
     }
     for forest in (False, True):
-        best = best_cpu = 0.0
+        best = best_cpu = best_steady = 0.0
         for _ in range(repeats):
             tracker = ShipmentTracker(
                 plan,
@@ -127,21 +132,27 @@ def node_scoring(repeats: int = 3) -> int:
                 learned_lookback_s=3600,
             )
             started, started_cpu = time.perf_counter(), time.process_time()
+            steady_cpu = started_cpu
             for first in range(0, NODE_READINGS, NODE_PAGE):
+                if first == NODE_STEADY_AFTER:
+                    steady_cpu = time.process_time()
                 tracker.feed(readings[first : first + NODE_PAGE])
                 tracker.state_dict()  # the node checkpoints it after every page
+            ended_cpu = time.process_time()
             best = max(best, NODE_READINGS / (time.perf_counter() - started))
-            best_cpu = max(best_cpu, NODE_READINGS / (time.process_time() - started_cpu))
+            best_cpu = max(best_cpu, NODE_READINGS / (ended_cpu - started_cpu))
+            best_steady = max(best_steady, (NODE_READINGS - NODE_STEADY_AFTER) / (ended_cpu - steady_cpu))
         key = "with_isolation_forest" if forest else "without_isolation_forest"
         # Per CPU-second is the per-core figure; wall-clock rates fall when other processes share the core.
         result[key] = {
             "readings_per_s": round(best),
             "readings_per_cpu_s": round(best_cpu),
+            "steady_readings_per_cpu_s": round(best_steady),
             "meets_target": best_cpu >= NODE_TARGET,
         }
         print(
             f"node scoring {key.replace('_', ' ')}: {best_cpu:,.0f} readings per CPU-s, "
-            f"{best:,.0f} readings/s wall (one thread)"
+            f"{best:,.0f} readings/s wall (one thread); after warm-up {best_steady:,.0f} per CPU-s"
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "oracle_node.json").write_text(json.dumps(result, indent=2) + "\n")

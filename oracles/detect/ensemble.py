@@ -3,7 +3,8 @@
 * ``StreamDetector``: any set of numeric columns (what ``oracles.evaluate`` replays): a robust baseline per
   column, optionally the window IsolationForest, one row score and a list of explainable alerts.
 * ``ShipmentMonitor``: what an oracle node runs per reefer shipment: SLA rules + robust baselines +
-  the humidity~temperature relation (+ optionally the IsolationForest), returning ``Detection``s.
+  the humidity~temperature relation + PCA T²+Q on temperature and humidity (+ optionally the
+  IsolationForest), returning ``Detection``s.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from oracles.detect.baseline import (
     gate_alerts,
 )
 from oracles.detect.learned import WindowIsolationForest
+from oracles.detect.multivariate import MultivariateAlert, PcaT2Q
 from oracles.detect.sla import SlaMonitor, SlaTerms
 from oracles.detect.types import Detection, Reading
 from oracles.settings import DetectSettings
@@ -135,6 +137,11 @@ class StreamDetector:
 
 REEFER_SIGNALS = ("temp_c", "humidity_pct")
 
+# Key of the PCA T²+Q scores in ``ShipmentBatch.scores``; its Detections name "pca_t2" or "pca_q" and the
+# signals that contributed most, so a verdict says which statistic crossed and why.
+PCA_DETECTOR = "pca_t2q"
+PCA_SIGNAL = "+".join(REEFER_SIGNALS)
+
 
 def season_rows_for(interval_s: float, settings: DetectSettings) -> int | None:
     """Rows per seasonal period for a stream sampled every ``interval_s`` seconds, or None when the
@@ -156,12 +163,14 @@ class ShipmentBatch:
 
 class ShipmentMonitor:
     """What an oracle node runs per shipment: the order's SLA rules, a robust adaptive baseline on
-    temperature and humidity, the humidity~temperature relation, and optionally the IsolationForest.
+    temperature and humidity, the humidity~temperature relation, PCA T²+Q on temperature and humidity
+    (a relation that leaves its warm-up model, e.g. a failing compressor), and optionally the IsolationForest.
 
     Deterministic and checkpointable: ``state_dict`` is plain JSON and ``load_state`` resumes exactly.
     """
 
-    STATE_VERSION = 1
+    # 2: PCA T²+Q added; a version-1 state has no PCA model and is refused rather than silently re-warmed.
+    STATE_VERSION = 2
 
     def __init__(self, terms: SlaTerms, settings: DetectSettings, *, use_isolation_forest: bool = False) -> None:
         self._sla = SlaMonitor(terms, settings)
@@ -172,6 +181,7 @@ class ShipmentMonitor:
             else {}
         )
         self._relation = RelationBaseline("temp_c", "humidity_pct", settings, settings.relation_warmup_rows)
+        self._pca = PcaT2Q(REEFER_SIGNALS, settings)
         self._forest = WindowIsolationForest(REEFER_SIGNALS, settings) if use_isolation_forest else None
 
     @property
@@ -197,13 +207,15 @@ class ShipmentMonitor:
         for slow, series in zip(self._slow.values(), (temp, hum), strict=False):
             scores[(slow.name, slow.signal)] = slow.score_batch(series)
         scores[(RelationBaseline.name, self._relation.signal)] = self._relation.score_batch(temp, hum)
+        both = np.column_stack([temp, hum])
+        pca = self._pca.score_batch(both)
+        scores[(PCA_DETECTOR, PCA_SIGNAL)] = BatchScores(statistic=pca.statistic, value=pca.value, alert=pca.alert)
         if self._forest is not None:
-            scores[(WindowIsolationForest.name, "+".join(REEFER_SIGNALS))] = self._forest.score_batch(
-                np.column_stack([temp, hum])
-            )
+            scores[(WindowIsolationForest.name, PCA_SIGNAL)] = self._forest.score_batch(both)
         detections = list(self._sla.detections(readings, sla))
+        detections.extend(_pca_detection(alert, readings[alert.row].timestamp_s) for alert in pca.alerts)
         for (detector, signal), batch in scores.items():
-            if detector == SlaMonitor.name:
+            if detector in (SlaMonitor.name, PCA_DETECTOR):
                 continue
             for row in np.flatnonzero(batch.alert):
                 detections.append(
@@ -232,6 +244,7 @@ class ShipmentMonitor:
             "baselines": {signal: b.state_dict() for signal, b in self._baselines.items()},
             "slow": {signal: b.state_dict() for signal, b in self._slow.items()},
             "relation": self._relation.state_dict(),
+            "pca": self._pca.state_dict(),
             "forest": None if self._forest is None else self._forest.state_dict(),
         }
 
@@ -248,8 +261,27 @@ class ShipmentMonitor:
         for signal, slow in self._slow.items():
             slow.load_state(state["slow"][signal])
         self._relation.load_state(state["relation"])
+        self._pca.load_state(state["pca"])
         if self._forest is not None:
             self._forest.load_state(state["forest"])
+
+
+def _pca_detection(alert: MultivariateAlert, timestamp_s: int) -> Detection:
+    """A PCA alert as a Detection: the statistic that crossed, the signals that drove it and their shares."""
+    statistic = "Q (off the learned relation)" if alert.detector == "pca_q" else "T² (along the learned relation)"
+    shares = ", ".join(f"{name} {share:.0%}" for name, share in alert.contributions)
+    return Detection(
+        detector=alert.detector,
+        signal=alert.signal,
+        timestamp_s=timestamp_s,
+        value=alert.value,
+        statistic=alert.statistic,
+        reason=(
+            f"temperature/humidity relation left its warm-up model: {statistic} robust z {alert.statistic:.1f}"
+            f" ({shares})"
+        ),
+        details={f"share_{name}": share for name, share in alert.contributions},
+    )
 
 
 def _statistic_text(detector: str, statistic: float) -> str:

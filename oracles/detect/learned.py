@@ -7,6 +7,11 @@ ending at it; ``s`` above the fixed ``iforest_score_threshold`` is anomalous.
 
 Checkpoints hold the warm-up rows, not a pickled model: restoring refits the forest with the same seed,
 which reproduces it exactly (same data, same seed, same scikit-learn) without unpickling anything.
+
+Scoring walks the fitted trees directly (``_TreeScorer``) rather than through ``score_samples``: the
+result is bit-identical (same float32 comparisons, same per-tree additions in the same order), but
+``score_samples`` spends most of its time per tree in joblib dispatch and input checks, which on the
+node's 500-reading pages cost several times the tree walks themselves.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import IsolationForest
+from sklearn.ensemble._iforest import _average_path_length
 
 from oracles.detect.baseline import BatchScores, DetectorInputError, FloatArray, gate_alerts, severity_array
 from oracles.detect.types import Score
@@ -34,24 +40,58 @@ def window_features(rows: FloatArray, window: int) -> FloatArray:
     return np.concatenate([views.mean(axis=2), views[:, :, -1] - views[:, :, 0]], axis=1)
 
 
+class _TreeScorer:
+    """``-IsolationForest.score_samples`` of a fitted forest, without its per-call and per-tree overhead.
+
+    Relies on scikit-learn's IsolationForest internals (``_decision_path_lengths``,
+    ``_average_path_length_per_tree``, ``_max_samples``); tests/oracles/test_ensemble_iforest.py checks it
+    against ``score_samples`` so a scikit-learn upgrade that changes them fails loudly.
+    """
+
+    def __init__(self, forest: IsolationForest, n_features: int) -> None:
+        subsample = forest._max_features != n_features
+        self._trees = []
+        for tree, features, path, average in zip(
+            forest.estimators_,
+            forest.estimators_features_,
+            forest._decision_path_lengths,
+            forest._average_path_length_per_tree,
+            strict=True,
+        ):
+            # Precomputed per leaf with the same operations score_samples does per sample: identical floats.
+            leaf_depth = path + average - 1.0
+            self._trees.append((tree.tree_, np.asarray(features) if subsample else None, leaf_depth))
+        denominator = len(forest.estimators_) * float(_average_path_length([forest._max_samples])[0])
+        self._denominator = denominator
+
+    def scores(self, features: FloatArray) -> FloatArray:
+        """Isolation score ``2^(-E[h]/c(n))`` of each row of ``features`` (higher = more isolated)."""
+        # sklearn scores float32 inputs: the same cast keeps every split decision identical.
+        data = np.ascontiguousarray(features, dtype=np.float32)
+        depths = np.zeros(data.shape[0], dtype=np.float64)
+        for tree, columns, leaf_depth in self._trees:
+            subset = data if columns is None else np.ascontiguousarray(data[:, columns])
+            depths += leaf_depth[tree.apply(subset)]
+        if self._denominator == 0:
+            return np.ones_like(depths)
+        result: FloatArray = 2 ** (-(depths / self._denominator))
+        return result
+
+
 class WindowIsolationForest:
     """Streaming IsolationForest detector over all columns of one stream."""
 
     name = "isolation_forest"
     STATE_VERSION = 1
 
-    def __init__(
-        self, columns: Sequence[str], settings: DetectSettings, warmup_rows: int | None = None
-    ) -> None:
+    def __init__(self, columns: Sequence[str], settings: DetectSettings, warmup_rows: int | None = None) -> None:
         if not columns:
             raise DetectorInputError("isolation forest needs at least one column")
         self.columns = tuple(columns)
         self._window = settings.iforest_window
         self._warmup = warmup_rows if warmup_rows is not None else settings.iforest_warmup_rows
         if self._warmup < self._window + 8:
-            raise DetectorInputError(
-                f"warm-up of {self._warmup} rows is too short for windows of {self._window} rows"
-            )
+            raise DetectorInputError(f"warm-up of {self._warmup} rows is too short for windows of {self._window} rows")
         self._trees = settings.iforest_trees
         self._seed = settings.iforest_seed
         self._threshold = settings.iforest_score_threshold
@@ -59,6 +99,7 @@ class WindowIsolationForest:
         self._warmup_rows: list[list[float]] = []
         self._tail: FloatArray = np.empty((0, len(self.columns)), dtype=np.float64)
         self._forest: IsolationForest | None = None
+        self._scorer: _TreeScorer | None = None
         self._center: FloatArray = np.zeros(len(self.columns))
         self._scale: FloatArray = np.ones(len(self.columns))
         self._cooldown = 0
@@ -81,6 +122,7 @@ class WindowIsolationForest:
         forest = IsolationForest(n_estimators=self._trees, random_state=self._seed)
         forest.fit(features)
         self._forest = forest
+        self._scorer = _TreeScorer(forest, features.shape[1])
 
     def score(self, row: Sequence[float]) -> Score:
         """Score one row (one value per column) and fold it into the state."""
@@ -111,19 +153,17 @@ class WindowIsolationForest:
                 self._fit()
                 keep = self._warmup_rows[len(self._warmup_rows) - (self._window - 1) :]
                 self._tail = np.asarray(keep, dtype=np.float64).reshape(-1, len(self.columns))
-        if self._forest is not None and start < batch.shape[0]:
+        if self._scorer is not None and start < batch.shape[0]:
             rest = batch[start:]
             joined = np.concatenate([self._tail, rest]) if self._window > 1 else rest
             features = window_features((joined - self._center) / self._scale, self._window)
-            statistic[start:] = -self._forest.score_samples(features)
+            statistic[start:] = self._scorer.scores(features)
             self._tail = joined[joined.shape[0] - (self._window - 1) :] if self._window > 1 else joined[:0]
         exceeds = statistic >= self._threshold
         alert, self._cooldown = gate_alerts(exceeds, self._cooldown, self._refractory)
         # Severity is measured from the normal level 0.5 so that 0.5 in maps to 0 and the threshold to 0.5.
         excess = np.maximum(statistic - 0.5, 0.0)
-        return BatchScores(
-            statistic=statistic, value=severity_array(excess, self._threshold - 0.5), alert=alert
-        )
+        return BatchScores(statistic=statistic, value=severity_array(excess, self._threshold - 0.5), alert=alert)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +184,7 @@ class WindowIsolationForest:
             raise DetectorInputError("isolation forest warm-up state is malformed")
         self._warmup_rows = warmup
         self._forest = None
+        self._scorer = None
         if len(warmup) == self._warmup:
             self._fit()
         tail = np.asarray(state["tail"], dtype=np.float64).reshape(-1, len(self.columns))

@@ -157,3 +157,59 @@ def test_monitor_single_reading_calls_match_one_batch():
     monitor = ShipmentMonitor(TERMS, SETTINGS)
     one_by_one = tuple(d for r in readings for d in monitor.score(r).detections)
     assert one_by_one == whole
+
+
+def cycling_reefer(n: int, failing_from: int | None = None) -> list[Reading]:
+    """A reefer whose compressor cycles temperature around its setpoint with humidity following it; optionally
+    humidity leaves that coupling (still inside the SLA range) from ``failing_from`` on."""
+    rng = np.random.default_rng(11)
+    temp = 400 + 40 * np.sin(np.arange(n) * 2 * np.pi / 60) + rng.normal(0, 3, n)
+    hum = 8000 - 4 * (temp - 400) + rng.normal(0, 5, n)
+    if failing_from is not None:
+        hum[failing_from:] -= np.minimum(np.arange(n - failing_from) * 5.0, 400)
+    return [Reading(1_700_000_000 + 60 * i, int(temp[i]), int(hum[i]), 0, 50, 50_000_000, 10_000_000) for i in range(n)]
+
+
+def test_monitor_reports_a_broken_relation_with_pca_q_after_its_warm_up():
+    detections = ShipmentMonitor(TERMS, SETTINGS).score_batch(cycling_reefer(800, failing_from=550)).detections
+    pca = [d for d in detections if d.detector.startswith("pca_")]
+    assert pca and pca[0].detector == "pca_q"
+    assert 1_700_000_000 + 60 * 550 <= pca[0].timestamp_s <= 1_700_000_000 + 60 * 580
+    assert set(pca[0].signal.split("+")) <= {"temp_c", "humidity_pct"}
+    assert "relation left its warm-up model" in pca[0].reason
+    assert pca[0].details and all(key.startswith("share_") for key in pca[0].details)
+
+
+def test_monitor_pca_is_silent_on_a_healthy_reefer():
+    detections = ShipmentMonitor(TERMS, SETTINGS).score_batch(cycling_reefer(800)).detections
+    assert not [d for d in detections if d.detector.startswith("pca_")]
+
+
+def test_monitor_checkpoint_after_pca_warm_up_resumes_with_identical_scores():
+    readings = cycling_reefer(800, failing_from=550)
+    whole = ShipmentMonitor(TERMS, SETTINGS).score_batch(readings)
+    first = ShipmentMonitor(TERMS, SETTINGS)
+    head = first.score_batch(readings[:450])
+    restored = ShipmentMonitor(TERMS, SETTINGS)
+    restored.load_state(json.loads(json.dumps(first.state_dict())))
+    tail = restored.score_batch(readings[450:])
+    assert head.detections + tail.detections == whole.detections
+    key = ("pca_t2q", "temp_c+humidity_pct")
+    joined = np.concatenate([head.scores[key].statistic, tail.scores[key].statistic])
+    assert np.array_equal(joined, whole.scores[key].statistic)
+    assert restored.state_dict() == first_whole_state(readings)
+
+
+def first_whole_state(readings: list[Reading]) -> dict:
+    monitor = ShipmentMonitor(TERMS, SETTINGS)
+    monitor.score_batch(readings)
+    return json.loads(json.dumps(monitor.state_dict()))
+
+
+def test_monitor_refuses_a_version_1_state_without_pca():
+    monitor = ShipmentMonitor(TERMS, SETTINGS)
+    old = monitor.state_dict()
+    old["version"] = 1
+    del old["pca"]
+    with pytest.raises(DetectorInputError, match="version 1"):
+        ShipmentMonitor(TERMS, SETTINGS).load_state(old)
