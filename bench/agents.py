@@ -999,7 +999,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("%s: suite deployed in %.0f s", name, time.perf_counter() - started)
             if name == "runtime":
                 data = run_runtime(url, load_manifest(manifest_path), Path(tmp), counts, args.shipments,
-                                   [int(n) for n in args.runtime_in_flight.split(",")], save)
+                                   [int(n) for n in args.runtime_in_flight.split(",") if n], save)
                 result["runtime"] = {"what": RUNTIME_WHAT, **data}
             else:
                 result["harness"] = run_harness(url, manifest_path, counts, args.repeats, args.shipments,
