@@ -1,30 +1,38 @@
 """Agents at scale on one local chain (`make bench-agents`).
 
-    python bench/agents.py [--carriers 10,50,200] [--repeats 3] [--shipments 10] [--in-flight 1,10,30]
+    python bench/agents.py [--series runtime,harness] [--carriers 10,50,200] [--shipments 10]
+                           [--runtime-in-flight 1,5,10] [--repeats 3] [--in-flight 1,10,30]
 
-One anvil (port 9400-9499, 1-second blocks: `--block-time 1`, like a fast L2; nothing moves the clock by
-hand) with the deployed suite. Measured:
+One anvil per series (ports 9400-9499) with the deployed suite (contracts compiled once into
+.state/bench-cache/). Two series:
 
-1. CFP to award with N competing carriers (10, 50, 200): each carrier has its own key, is registered as a
-   carrier and answers the delivery CFP with a sealed bid (commit, then reveal); the buyer ranks the revealed
-   bids with `offchain.agents.risk.RiskModel.adjusted_cost` and awards. Time = wall clock from sending the
-   CFP transaction to the award's receipt, with the chain-time windows as short as the chain allows: the
-   commit and reveal windows start at 1 s and grow only when some bids could not be mined inside them
-   (the smallest working window is reported). What bounds it: the block time (a deadline can only be
-   checked against a block timestamp, so each phase costs at least one block) and, for many bidders, how
-   fast the bids are signed and sent.
-2. Shipments completed per minute: GOODS CFP -> supplier's sealed bid -> award (escrow funded, custody twin
-   minted) -> DELIVERY CFP -> carriers' sealed bids -> award -> custody pickup (offer + accept) -> delivery
-   to the buyer (offer + accept, which settles the escrow). Run one after the other ("in a row"), then
-   with 10 and 30 shipments in flight at once (their transactions share blocks); the carriers bidding are
-   the smallest market measured in 1.
+runtime — the agents themselves. `offchain.agents.runtime.Agent` instances built from the same parts as the
+CLI (own key, YAML-equivalent config, SQLite state, reorg-safe event scanner, tx journal, strategies, learned
+risk model; each registers itself in the ParticipantRegistry): N carriers (one truck each in a
+`offchain.agents.world.LocalWorld` over the road-graph Simulator, parked at ten places around Cambridge), one
+supplier, one logistics provider, and wholesalers below their reorder point (one per shipment: its first round
+opens the goods CFP). They live in this one process and one thread steps them round-robin (a round = every
+agent scans, acts and flushes once, with no sleep: the round is the poll interval). Scanners use 0
+confirmations (an anvil does not reorg).
 
-3. The risk model read back from the run's events (`outcomes_from_chain`): read time and jobs found.
+1. CFP to award with N = 10, 50, 200 carriers, real clock, a block every second (interval mining): a
+   wholesaler's goods CFP is won by the supplier, who names the logistics agent, whose delivery CFP the
+   carriers answer with sealed bids (commit, reveal); the logistics agent awards on price, ETA and risk.
+   Measured on the chain: blocks and seconds from the block of the delivery CFP to the block of its award.
+   The CFP phases (commit = reveal) start at 1.5 x a round of every agent + 2 s and double until every
+   carrier with a free truck had its bid revealed (the failed lengths are reported). What bounds it: two
+   phases plus one block; a phase must hold one round of all agents (each carrier sees the CFP only when
+   its scanner polls, then signs and sends) plus a block.
+2. Shipments completed per minute, with the N = 10 market: goods CFP -> award + escrow -> delivery CFP ->
+   carrier award -> truck dispatched -> pickup handoff -> delivery handoff -> settlement, all done by the
+   agents; one after the other, then several wholesalers at once. A truck needs hours on the road, so here
+   the chain and the world are warped 300 s per round (as the agents' tests do, CFP phases 600 s): the figure
+   is how fast the agents work through a shipment's steps, bounded by rounds per shipment x round time.
 
-The carriers are driven by this harness, in this one process: the same contract calls as the agents'
-bidding role (commitBid with keccak(abi.encode(cfpId, bidder, price, eta, salt)), revealBid, award), each
-carrier signing its own transactions with eth-account, all of a phase's bids sent before waiting for their
-receipts (as independent agents would). The agents' event scanner and strategies are not in the loop.
+harness — the previous measurement kept as a second series: carriers driven by this file in one process with
+the same contract calls as the agents' bidding role (each carrier signs its own transactions, all of a
+phase's bids sent before waiting for receipts), real clock, 1 s blocks, no scanner and no strategies. The
+difference between the series is the runtime's overhead (scanner polls, journal, state, strategies).
 
 Writes bench/results/agents.json and agents.png.
 """
@@ -104,10 +112,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def anvil(block_time_s: int) -> Iterator[str]:
+def anvil(block_time_s: int | None) -> Iterator[str]:
+    """An anvil on a free port of ours; `block_time_s` None = automine (the caller may switch modes)."""
     port = _free_port()
+    mining = [] if block_time_s is None else ["--block-time", str(block_time_s)]
     process = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--chain-id", str(CHAIN_ID), "--block-time", str(block_time_s),
+        [str(ANVIL), "--port", str(port), "--chain-id", str(CHAIN_ID), *mining,
          "--gas-limit", "60000000", "--silent"],
         start_new_session=True,
     )
@@ -138,6 +148,9 @@ def deploy(rpc_url: str, manifest_path: Path, work: Path) -> None:
         shutil.copytree(ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("*.json"))
         shutil.copy(ROOT / "brownie-config.yaml", work / "brownie-config.yaml")
         (work / "node_modules").symlink_to(ROOT / "node_modules")
+    # brownie caches live deployments per chain id and fails on connect when a cached address has no code
+    # (every run starts a new chain with the same id); the manifest is the record, not that cache.
+    shutil.rmtree(work / "build" / "deployments", ignore_errors=True)
     env = {**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{os.environ['PATH']}",
            "SOLCX_BINARY_PATH": str(ROOT / "scripts" / "bin"), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -556,6 +569,333 @@ def risk_from_chain(chain: Chain, carriers: Sequence[Party]) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------- the agents' runtime
+
+
+RUNTIME_PLACES = ("crossdock_bar_hill", "crossdock_cambourne", "supplier_newmarket", "histon_j32", "girton_j31",
+                  "milton_j33", "bar_hill_j29", "cambourne_a428", "quy_j35", "waterbeach_a10")
+WARP_S = 300  # chain (and world) seconds per round in the shipments run: the agents' tests use the same step
+BEEF = "beef-chilled"
+
+
+def _rpc(w3: Web3, method: str, *params: Any) -> Any:
+    response = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    if "error" in response:
+        raise RuntimeError(f"{method}: {response['error']}")
+    return response["result"]
+
+
+def build_cache() -> Path:
+    """The compiled copy of the contracts, kept between runs and named by a hash of the sources."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "contracts").rglob("*.sol"), *(ROOT / "interfaces").rglob("*.sol"),
+                        ROOT / "brownie-config.yaml"]):
+        digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    return ROOT / ".state" / "bench-cache" / f"agents-{digest.hexdigest()[:16]}"
+
+
+def _buying(window_s: int) -> dict[str, int]:
+    return {"commit_s": window_s, "reveal_s": window_s, "award_s": max(60, window_s),
+            "delivery_within_s": 48 * 3600, "ship_grace_s": 3 * 3600}
+
+
+def runtime_configs(window_s: int) -> dict[str, Any]:
+    """The organisations of tests/offchain/agents/configs.py (Cambridge chilled beef), CFP phases `window_s`."""
+    from offchain.agents.config import AgentConfig
+
+    def build(data: dict[str, Any]) -> Any:
+        return AgentConfig.model_validate(data)
+
+    return {
+        "supplier": lambda: build({
+            "kind": "supplier", "name": "supplier-ely", "region": "supplier_ely", "capacity": 1_000_000,
+            "products": [{"product": BEEF, "initial_stock": 1_000_000, "unit_cost": 40 * UNIT, "margin_bp": 1500,
+                          "lead_time_s": 12 * 3600}],
+            "buying": _buying(window_s)}),
+        "wholesaler": lambda name: build({
+            "kind": "wholesaler", "name": name, "region": "wholesaler_cambridge",
+            "products": [{"product": BEEF, "initial_stock": 20, "unit_cost": 50 * UNIT, "margin_bp": 2000,
+                          "max_unit_price": 60 * UNIT, "reorder_point": 50, "order_quantity": 100,
+                          "lead_time_s": 6 * 3600}],
+            "buying": {**_buying(window_s), "forecast": False}}),
+        "logistics": lambda: build({"kind": "logistics", "name": "logistics", "region": "wholesaler_cambridge",
+                                    "buying": _buying(window_s)}),
+        "carrier": lambda name, truck: build({
+            "kind": "carrier", "name": name, "region": "crossdock_bar_hill",
+            "fleet": {"carrier_name": name, "vehicles": [{"id": truck}], "price_per_unit_km": 30_000,
+                      "min_unit_price": 500_000, "eta_slack_s": 3600},
+            "handover_places": ["crossdock_bar_hill", "crossdock_cambourne"], "buying": _buying(window_s)}),
+    }
+
+
+class AgentsWorld:
+    """Real agents (`offchain.agents.runtime.Agent` built from the same parts as the CLI: key, config, SQLite
+    state, scanner, tx journal, strategy) in this one process, stepped round-robin by one thread, with a
+    `LocalWorld` over the road-graph `Simulator` that follows the chain clock."""
+
+    def __init__(self, url: str, manifest: DeploymentManifest, data_dir: Path, window_s: int) -> None:
+        from offchain.agents.chain import Chain as AgentChain
+        from offchain.agents.world import LocalWorld
+        from offchain.sim.roads import RoadGraph
+        from offchain.sim.world import Simulator
+
+        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+        self.manifest = manifest
+        self.chain = AgentChain(self.w3, manifest)
+        self.data_dir = data_dir
+        self.configs = runtime_configs(window_s)
+        self.sim = Simulator(RoadGraph.load(), seed=7, start_ms=self.now_s() * 1000)
+        self.world = LocalWorld(self.sim)
+        self.agents: dict[str, Any] = {}
+        self.carriers: list[str] = []
+        self.wholesalers: list[str] = []
+        self.scan_errors = 0
+
+    def now_s(self) -> int:
+        return int(_rpc(self.w3, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+
+    def automine(self) -> None:
+        """Setup (registrations, funding) mined at once."""
+        _rpc(self.w3, "evm_setIntervalMining", 0)
+        _rpc(self.w3, "evm_setAutomine", True)
+
+    def interval_mining(self) -> None:
+        """Blocks every BLOCK_TIME_S seconds of the real clock, like a fast L2."""
+        _rpc(self.w3, "evm_setAutomine", False)
+        _rpc(self.w3, "evm_setIntervalMining", BLOCK_TIME_S)
+
+    def add(self, config: Any, account: LocalAccount) -> Any:
+        from offchain.agents.approvals import ApprovalDesk
+        from offchain.agents.models import default_models
+        from offchain.agents.roles import make_role
+        from offchain.agents.runtime import Agent, AgentContext
+        from offchain.agents.state import AgentState
+        from offchain.agents.transcript import Transcript
+        from offchain.agents.txs import TxJournal
+
+        _rpc(self.w3, "anvil_setBalance", account.address, hex(10**20))
+        state = AgentState(f"sqlite:///{self.data_dir / (config.name + '.sqlite')}")
+        ctx = AgentContext(
+            config=config, chain=self.chain, account=account, state=state,
+            txs=TxJournal(self.w3, account, state),
+            transcript=Transcript(state, account.address, bytes(account.key), None),
+            approvals=ApprovalDesk(state, account.address, bytes(account.key), config.approvals.approvers, None),
+            world=self.world,
+        )
+        ctx.risk, ctx.planner = default_models(config, self.w3, self.manifest)
+        # Confirmations 0: an anvil does not reorg; the poll interval is the round itself (no sleep).
+        agent = Agent(ctx, make_role(ctx), confirmations=0, poll_interval_s=0)
+        agent.start()
+        self.agents[config.name] = agent
+        return agent
+
+    def add_carriers(self, total: int) -> None:
+        for index in range(len(self.carriers), total):
+            name, truck = f"carrier-{index:03d}", f"truck-{index:03d}"
+            self.sim.add_vehicle(truck, carrier=name, at=RUNTIME_PLACES[index % len(RUNTIME_PLACES)],
+                                 precooled_c=2.0)
+            self.add(self.configs["carrier"](name, truck), _bench_key(f"carrier-{index}"))
+            self.carriers.append(name)
+
+    def add_wholesaler(self) -> Any:
+        """A wholesaler below its reorder point: its first round opens a goods CFP (one shipment)."""
+        name = f"wholesaler-{len(self.wholesalers):03d}"
+        account = _bench_key(name)
+        self.mint(account.address, 1_000 * 60 * UNIT)
+        agent = self.add(self.configs["wholesaler"](name), account)
+        self.wholesalers.append(name)
+        return agent
+
+    def mint(self, to: str, amount: int) -> None:
+        deployer = dev_account(0, CHAIN_ID)
+        token = self.chain.contracts["TestStablecoin"]
+        tx = token.functions.mint(to, amount).build_transaction(
+            {"from": deployer.address, "nonce": self.w3.eth.get_transaction_count(deployer.address, "pending")}
+        )
+        receipt = self.w3.eth.wait_for_transaction_receipt(
+            self.w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction)
+        )
+        if receipt["status"] != 1:
+            raise RuntimeError(f"minting tokens for {to} reverted")
+
+    def set_window(self, window_s: int) -> None:
+        """New CFP phases for the buyers. Agent configs are frozen: the buyer gets a copy with the new phases
+        (what a restart with an edited YAML would give it, without losing its state)."""
+        self.configs = runtime_configs(window_s)
+        for agent in self.agents.values():
+            cfg = agent.ctx.config
+            if cfg.kind.value in ("logistics", "wholesaler", "supplier"):
+                buying = cfg.buying.model_copy(update={k: v for k, v in _buying(window_s).items()})
+                agent.ctx.config = agent.role.cfg = cfg.model_copy(update={"buying": buying})
+
+    def round(self, warp_s: int = 0) -> float:
+        """Every agent steps once (scan, act, flush); then, when warping, the chain moves `warp_s` on. The world
+        follows the chain clock. Returns the seconds the agents' steps took."""
+        from offchain.agents.scanner import ScanError
+
+        started = time.perf_counter()
+        for agent in self.agents.values():
+            try:
+                agent.step()
+            except ScanError as exc:  # as Agent.run: the same work is retried next round
+                self.scan_errors += 1
+                log.warning("%s: %s", agent.ctx.config.name, exc)
+        took = time.perf_counter() - started
+        if warp_s:
+            _rpc(self.w3, "evm_increaseTime", warp_s)
+            _rpc(self.w3, "evm_mine")
+        self.sim.advance_to(max(self.sim.now_ms, self.now_s() * 1000))
+        return took
+
+    def idle_trucks(self) -> int:
+        return sum(1 for name in self.carriers for v in self.world.fleet(name) if v.status == "idle")
+
+    def order_of(self, wholesaler: str) -> dict[str, Any] | None:
+        """The wholesaler's own order (every agent's state holds the facts of every order on the chain)."""
+        agent = self.agents[wholesaler]
+        mine = [o for o in agent.ctx.state.facts("order").values() if o.get("buyer") == agent.ctx.address]
+        return mine[0] if mine else None
+
+    def delivery_award(self, order_id: int) -> int | None:
+        """The delivery CFP of `order_id` the logistics agent awarded, if any."""
+        for cfp_id, mine in self.agents["logistics"].ctx.state.facts("mydelivery").items():
+            if int(mine["order"]) == order_id and mine["status"] == "awarded":
+                return int(cfp_id)
+        return None
+
+    def close(self) -> None:
+        for agent in self.agents.values():
+            agent.ctx.state.close()
+
+
+def _bench_key(label: str) -> LocalAccount:
+    # Bench-only keys derived from a label: anvil's mnemonic keys past 9 are slow to derive and 100+ are oracles.
+    return Account.from_key(keccak(text=f"asc-bench-agents-{label}"))
+
+
+def _cfp_events(world: AgentsWorld, cfp_id: int) -> dict[str, Any]:
+    procurement = world.chain.procurement
+    first = world.chain.first_block
+
+    def logs(event: Any) -> list[Any]:
+        return list(event.get_logs(from_block=first, argument_filters={"cfpId": cfp_id}))
+
+    opened, awarded = logs(procurement.events.CfpOpened), logs(procurement.events.CfpAwarded)
+    committed, revealed = logs(procurement.events.BidCommitted), logs(procurement.events.BidRevealed)
+    if not opened or not awarded:
+        raise RuntimeError(f"CFP {cfp_id}: opened or award event missing")
+    open_block, award_block = int(opened[0]["blockNumber"]), int(awarded[0]["blockNumber"])
+    stamp = lambda n: int(world.w3.eth.get_block(n)["timestamp"])  # noqa: E731
+    return {"cfp": cfp_id, "blocks": award_block - open_block, "chain_s": stamp(award_block) - stamp(open_block),
+            "bids_committed": len(committed), "bids_revealed": len(revealed)}
+
+
+def runtime_cfp_to_award(world: AgentsWorld, carriers: int, max_rounds: int = 400) -> dict[str, Any]:
+    """One shipment with `carriers` carrier agents: the wholesaler's goods CFP, the supplier's bid, the award,
+    the logistics agent's delivery CFP, the carriers' sealed bids, its award. The CFP phases grow from a
+    first guess (the time of one round of every agent, as each carrier must see the CFP and send its commit
+    inside the commit phase) until every carrier with a free truck got its bid revealed."""
+    world.automine()
+    world.add_carriers(carriers)
+    rounds = [world.round() for _ in range(3)]  # idle rounds: what one round of all agents costs now
+    window = max(2, int(statistics.median(rounds) * 1.5) + 2)
+    tried: dict[str, str] = {}
+    while window <= 8 * MAX_WINDOW_S:
+        world.set_window(window)
+        world.automine()
+        wholesaler = world.add_wholesaler()
+        free = world.idle_trucks()  # a carrier whose truck is on a job declines: it is not in the market
+        world.interval_mining()
+        step_s: list[float] = []
+        started = time.perf_counter()
+        cfp_id = None
+        for _ in range(max_rounds):
+            step_s.append(world.round())
+            order = world.order_of(wholesaler.ctx.config.name)
+            cfp_id = world.delivery_award(int(order["id"])) if order else None
+            if cfp_id is not None:
+                break
+        else:
+            raise RuntimeError(f"{carriers} carriers: no delivery award after {max_rounds} rounds")
+        measured = _cfp_events(world, cfp_id)
+        if measured["bids_revealed"] >= free:
+            return {**measured, "window_s": window, "carriers": carriers, "carriers_with_free_truck": free,
+                    "round_s_median": round(statistics.median(step_s), 3), "round_s_max": round(max(step_s), 3),
+                    "idle_round_s_median": round(statistics.median(rounds), 3),
+                    "shipment_to_award_wall_s": round(time.perf_counter() - started, 1),
+                    "shorter_windows_failed": tried}
+        tried[str(window)] = f"{measured['bids_revealed']} of {free} bids revealed"
+        log.info("%d carriers, %d s phases: %s; longer phases", carriers, window, tried[str(window)])
+        window *= 2
+    raise RuntimeError(f"{carriers} carriers: no phase length up to {8 * MAX_WINDOW_S} s fitted: {tried}")
+
+
+def runtime_shipments(world: AgentsWorld, shipments: int, in_flight: int, max_rounds: int = 150) -> dict[str, Any]:
+    """`shipments` shipments end to end by the agents (goods CFP -> award + escrow -> delivery CFP -> carrier
+    award -> dispatch -> pickup handoff -> delivery handoff -> settlement), `in_flight` wholesalers at once, the
+    chain and the world warped WARP_S per round (a truck's hours on the road pass in rounds, not in hours).
+    After `max_rounds` the run stops and reports what settled and what did not (with the orders' states)."""
+    world.set_window(600)
+    done: list[str] = []
+    step_s: list[float] = []
+    rounds = 0
+    started = time.perf_counter()
+    active: list[str] = []
+    while len(done) < shipments and rounds < max_rounds:
+        world.automine()
+        while len(active) < in_flight and len(done) + len(active) < shipments:
+            active.append(world.add_wholesaler().ctx.config.name)
+        step_s.append(world.round(WARP_S))
+        rounds += 1
+        for name in list(active):
+            order = world.order_of(name)
+            if order and order.get("status") == "settled":
+                active.remove(name)
+                done.append(name)
+    wall = time.perf_counter() - started
+    row = {"shipments": shipments, "settled": len(done), "in_flight": in_flight,
+           "carriers_bidding": len(world.carriers), "agents": len(world.agents), "rounds": rounds,
+           "warp_s_per_round": WARP_S, "round_s_median": round(statistics.median(step_s), 3), "wall_s": round(wall, 1),
+           "per_minute": round(len(done) / wall * 60, 1)}
+    if len(done) < shipments:
+        row["not_settled_after_max_rounds"] = {
+            name: {k: (world.order_of(name) or {}).get(k) for k in ("id", "status", "picked_up", "legs")}
+            for name in active
+        }
+        log.error("%d of %d shipments settled in %d rounds; the others: %s", len(done), shipments, rounds,
+                  row["not_settled_after_max_rounds"])
+    return row
+
+
+def run_runtime(url: str, manifest: DeploymentManifest, data_dir: Path, counts: Sequence[int], shipments: int,
+                in_flights: Sequence[int], save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Every measurement is saved as soon as it is taken (`save`), so a run cut short keeps what it measured."""
+    world = AgentsWorld(url, manifest, data_dir, window_s=2)
+    try:
+        world.automine()
+        world.add(world.configs["supplier"](), _bench_key("supplier"))
+        world.add(world.configs["logistics"](), _bench_key("logistics"))
+        latency: dict[str, Any] = {}
+        rows: list[dict[str, Any]] = []
+        for index, count in enumerate(sorted(counts)):
+            latency[str(count)] = runtime_cfp_to_award(world, count)
+            log.info("agents' runtime, %d carriers: %s", count, latency[str(count)])
+            save({"cfp_to_award": latency, "shipments": rows})
+            if index == 0:  # shipments with the smallest market, before more carriers join
+                for in_flight in in_flights:
+                    rows.append(runtime_shipments(world, max(shipments, in_flight), in_flight))
+                    log.info("agents' runtime, %d in flight: %s", in_flight, rows[-1])
+                    save({"cfp_to_award": latency, "shipments": rows})
+        return {"agents": len(world.agents), "scan_errors": world.scan_errors, "cfp_to_award": latency,
+                "shipments": rows}
+    finally:
+        world.automine()
+        world.close()
+
+
+
 # ---------------------------------------------------------------------------------------------- output
 
 
@@ -566,26 +906,57 @@ def plot(result: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    latency = result["cfp_to_award"]
-    counts = [int(n) for n in latency]
-    left.plot(counts, [latency[str(n)]["wall_s_median"] for n in counts], "o-", label="wall clock (median)")
-    left.plot(counts, [latency[str(n)]["chain_s_median"] for n in counts], "s--", label="chain time")
-    left.set(title="Delivery CFP to award", xlabel="competing carriers", ylabel="seconds", xscale="log", ylim=(0, None))
-    left.legend()
-    runs = result["shipments"]
-    right.bar([f"{r['in_flight']} in flight" for r in runs], [r["per_minute"] for r in runs])
-    right.set(title="Shipments completed per minute (one anvil, 1 s blocks)", ylabel="shipments / minute")
+    series = [(name, result[name]) for name in ("runtime", "harness") if result.get(name)]
+    for name, data in series:
+        latency = data["cfp_to_award"]
+        counts = sorted(int(n) for n in latency)
+        left.plot(counts, [latency[str(n)]["chain_s" if name == "runtime" else "chain_s_median"] for n in counts],
+                  "o-" if name == "runtime" else "s--", label=f"{LABELS[name]}: chain seconds")
+    left.set(title="Delivery CFP tx to award tx", xlabel="competing carriers", ylabel="seconds", xscale="log",
+             ylim=(0, None))
+    left.legend(fontsize=8)
+    bars = [(f"{LABELS[name]}\n{r['in_flight']} in flight", r["per_minute"]) for name, data in series
+            for r in data["shipments"]]
+    right.bar([b[0] for b in bars], [b[1] for b in bars])
+    right.set(title="Shipments completed per minute (one anvil)", ylabel="shipments / minute")
+    right.tick_params(axis="x", labelsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
+LABELS = {"runtime": "agents' runtime", "harness": "harness"}
+
+
+def run_harness(url: str, manifest_path: Path, counts: Sequence[int], repeats: int, shipments: int,
+                in_flights: Sequence[int]) -> dict[str, Any]:
+    chain = Chain(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60})), load_manifest(manifest_path))
+    cast = setup(chain, max(counts))
+    log.info("harness: %d carriers registered", len(cast.carriers))
+    latency = cfp_to_award(chain, cast, counts, repeats)
+    # Shipments use the smallest market measured, with the window that worked for it.
+    bidding = cast.carriers[: min(counts)]
+    window = latency[str(min(counts))]["window_s"]
+    rows = []
+    for in_flight in in_flights:
+        rows.append(shipments_with_shortest_window(chain, cast, max(shipments, in_flight), in_flight, bidding, window))
+        log.info("harness, %d in flight: %s", in_flight, rows[-1])
+    return {
+        "what": "carriers driven in-process by bench/agents.py (same contract calls as the agents' bidding role, "
+                "each carrier signs its own transactions); not the agents' runtime",
+        "award_choice": "offchain.agents.risk.RiskModel.adjusted_cost over the revealed bids",
+        "cfp_to_award": latency, "shipments": rows, "risk_model_from_chain": risk_from_chain(chain, bidding),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--series", default="runtime,harness", help="runtime (the agents), harness, or both")
     parser.add_argument("--carriers", default="10,50,200")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="harness: CFP rounds per market size")
     parser.add_argument("--shipments", type=int, default=10)
-    parser.add_argument("--in-flight", default="1,10,30", help="shipments at once; 1 = one after the other")
+    parser.add_argument("--in-flight", default="1,10,30", help="harness: shipments at once; 1 = one after the other")
+    parser.add_argument("--runtime-in-flight", default="1,5,10", help="agents' runtime: shipments at once")
     parser.add_argument("--out", type=Path, default=RESULTS / "agents.json")
     parser.add_argument("--deploy-only", nargs=3, metavar=("RPC", "MANIFEST", "WORK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -593,44 +964,76 @@ def main(argv: list[str] | None = None) -> int:
         _deploy_in_this_process(*args.deploy_only)
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("asc.agents", "offchain.audit", "httpx"):  # one line per agent action would bury the progress lines
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     # SIGTERM unwinds like Ctrl-C, so the anvil this run started is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    series = [s for s in args.series.split(",") if s]
+    unknown = set(series) - set(LABELS)
+    if unknown:
+        parser.error(f"unknown series {sorted(unknown)}; choose from {sorted(LABELS)}")
     counts = [int(n) for n in args.carriers.split(",")]
-    with tempfile.TemporaryDirectory(prefix="asc-bench-agents-") as tmp, anvil(BLOCK_TIME_S) as url:
-        started = time.perf_counter()
-        manifest_path = Path(tmp) / "manifest.json"
-        deploy(url, manifest_path, Path(tmp) / "project")
-        log.info("suite deployed in %.0f s", time.perf_counter() - started)
-        chain = Chain(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60})), load_manifest(manifest_path))
-        cast = setup(chain, max(counts))
-        log.info("%d carriers registered", len(cast.carriers))
-        latency = cfp_to_award(chain, cast, counts, args.repeats)
-        # Shipments use the smallest market measured, with the window that worked for it.
-        bidding = cast.carriers[: min(counts)]
-        window = latency[str(min(counts))]["window_s"]
-        rows = []
-        for in_flight in (int(n) for n in args.in_flight.split(",")):
-            rows.append(shipments_with_shortest_window(chain, cast, max(args.shipments, in_flight), in_flight,
-                                                       bidding, window))
-            log.info("%d in flight: %s", in_flight, rows[-1])
-        learned = risk_from_chain(chain, bidding)
-    result = {
-        "chain": {"node": "anvil (node_modules)", "block_time_s": BLOCK_TIME_S, "automine": False,
-                  "clock": "real: no evm_increaseTime"},
-        "harness": "carriers driven in-process by bench/agents.py (same contract calls as the agents' bidding "
-                   "role, each carrier signs its own transactions); not the agents' runtime",
-        "award_choice": "offchain.agents.risk.RiskModel.adjusted_cost over the revealed bids",
+    result: dict[str, Any] = {
+        "chain": {"node": "anvil (node_modules)", "block_time_s": BLOCK_TIME_S,
+                  "clock": "CFP to award: real clock, interval mining every 1 s; runtime shipments: chain and "
+                           f"world warped {WARP_S} s per round; harness shipments: real clock"},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "note": "2 cores shared with other engineers' jobs while measured"},
-        "cfp_to_award": latency,
-        "shipments": rows,
-        "risk_model_from_chain": learned,
     }
+    previous = _previous_harness(args.out) if "harness" not in series else None
+    if previous:
+        result["harness"] = previous
+
+    def save(partial: dict[str, Any]) -> None:
+        result["runtime"] = {"what": RUNTIME_WHAT, **partial}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+    for name in series:
+        # One fresh chain per series: the harness' carriers would otherwise bid on the agents' CFPs.
+        mining = None if name == "runtime" else BLOCK_TIME_S
+        with tempfile.TemporaryDirectory(prefix="asc-bench-agents-") as tmp, anvil(mining) as url:
+            started = time.perf_counter()
+            manifest_path = Path(tmp) / "manifest.json"
+            deploy(url, manifest_path, build_cache())
+            log.info("%s: suite deployed in %.0f s", name, time.perf_counter() - started)
+            if name == "runtime":
+                data = run_runtime(url, load_manifest(manifest_path), Path(tmp), counts, args.shipments,
+                                   [int(n) for n in args.runtime_in_flight.split(",") if n], save)
+                result["runtime"] = {"what": RUNTIME_WHAT, **data}
+            else:
+                result["harness"] = run_harness(url, manifest_path, counts, args.repeats, args.shipments,
+                                                [int(n) for n in args.in_flight.split(",")])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _previous_harness(path: Path) -> dict[str, Any] | None:
+    """The harness series of an earlier run at `path`, marked as such, when this run does not measure it."""
+    if not path.exists():
+        return None
+    old = json.loads(path.read_text())
+    if isinstance(old.get("harness"), dict):
+        return dict(old["harness"])
+    if "cfp_to_award" not in old:  # the first format: the harness was the whole file
+        return None
+    return {"what": old["harness"], "award_choice": old.get("award_choice"), "chain": old.get("chain"),
+            "cfp_to_award": old["cfp_to_award"], "shipments": old["shipments"],
+            "risk_model_from_chain": old.get("risk_model_from_chain"),
+            "note": f"not re-measured by this run: carried over from the earlier {path.name} (same machine)"}
+
+
+RUNTIME_WHAT = (
+    "the agents' runtime: offchain.agents.runtime.Agent instances (carrier, supplier, logistics and wholesaler "
+    "roles; each its own key, config, SQLite state, event scanner with 0 confirmations, tx journal, strategy; "
+    "registered in the ParticipantRegistry) in one process, stepped round-robin by one thread (each step: "
+    "scan, act, flush), with offchain.agents.world.LocalWorld (one truck per carrier at road-graph places); "
+    "the wholesalers (below their reorder point) issue the goods CFP, the logistics agent the delivery CFP and "
+    "its award"
+)
 
 
 if __name__ == "__main__":
