@@ -24,6 +24,8 @@ log = logging.getLogger("asc.agents.carrier")
 # Chilled goods need a working reefer; above this upper bound (15 degC) any box will do.
 REEFER_BELOW_CENTI_C = 1500
 DEFAULT_MASS_KG_PER_UNIT = 10
+# Job states in which the job's truck is taken (awarded but not yet left, on its way, loaded, handing over).
+_BUSY_JOB = frozenset({"awarded", "dispatched", "carrying", "diverting", "delivering", "handing_over"})
 
 
 class CarrierRole(SealedBidder):
@@ -57,7 +59,10 @@ class CarrierRole(SealedBidder):
         fleet_cfg = self.cfg.fleet
         assert fleet_cfg is not None
         ours = {v.id for v in fleet_cfg.vehicles}
-        vehicles = [v for v in self.world.fleet(fleet_cfg.carrier_name) if v.id in ours]
+        promised = self._promised_vehicles(exclude_cfp=int(cfp["id"]))
+        vehicles = [v for v in self.world.fleet(fleet_cfg.carrier_name) if v.id in ours and v.id not in promised]
+        if ours and ours <= promised:
+            return (f"every truck is promised to an open bid or a job not yet picked up: {sorted(promised)}",)
         to_origin: dict[str, RoutePlan] = {}
         for v in vehicles:
             if v.place is not None:
@@ -80,6 +85,23 @@ class CarrierRole(SealedBidder):
             return decision.reasons
         return BidPlan(decision.unit_price, decision.eta_s, decision.reasons,
                        {"vehicle": decision.vehicle_id, "origin": origin, "destination": destination})
+
+    def _promised_vehicles(self, exclude_cfp: int) -> set[str]:
+        """Trucks named in a bid on a CFP still open, or in a job not finished: a truck idle in the world may
+        already be promised (it won a CFP it has not left for yet), and one truck must never win two jobs."""
+        promised: set[str] = set()
+        for job in self.state.facts("job").values():
+            if job.get("status") in _BUSY_JOB and job.get("vehicle"):
+                promised.add(str(job["vehicle"]))
+        for key, cfp in self.state.facts("cfp").items():
+            if cfp.get("status") != "open" or int(key) == exclude_cfp:
+                continue
+            secret = self.state.bid(int(key))
+            if secret is not None:
+                vehicle = json.loads(secret.detail).get("vehicle")
+                if vehicle:
+                    promised.add(str(vehicle))
+        return promised
 
     # ------------------------------------------------------------------ winning and carrying
 
