@@ -73,6 +73,7 @@ from web3.logs import DISCARD  # noqa: E402
 from offchain.agents.risk import RiskModel, outcomes_from_chain  # noqa: E402
 from offchain.devkeys import dev_account  # noqa: E402
 from offchain.manifest import DeploymentManifest, load_manifest  # noqa: E402
+from offchain.scenario.deploy import project_copy  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
@@ -142,12 +143,7 @@ def anvil(block_time_s: int | None) -> Iterator[str]:
 def deploy(rpc_url: str, manifest_path: Path, work: Path) -> None:
     """Deploys the suite with scripts/deploy.py in a subprocess (brownie as a library, like the agents'
     tests), compiling a copy of the contracts so that no brownie run beside shares build/."""
-    if not (work / "brownie-config.yaml").exists():
-        work.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(ROOT / "contracts", work / "contracts")
-        shutil.copytree(ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("*.json"))
-        shutil.copy(ROOT / "brownie-config.yaml", work / "brownie-config.yaml")
-        (work / "node_modules").symlink_to(ROOT / "node_modules")
+    project_copy(work)
     # brownie caches live deployments per chain id and fails on connect when a cached address has no code
     # (every run starts a new chain with the same id); the manifest is the record, not that cache.
     shutil.rmtree(work / "build" / "deployments", ignore_errors=True)

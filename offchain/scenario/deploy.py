@@ -26,7 +26,11 @@ NETWORK = "asc-scenario"
 ORACLE_ETHER_WEI = 10**19
 
 
-def _project_copy(work: Path) -> Path:
+def project_copy(work: Path) -> Path:
+    """A copy of the contract sources with a build folder of its own, so a brownie run in a subprocess never
+    shares (or races on) the repository's build/ with another run beside it. Made in a staging folder and
+    renamed into place, so an interrupted copy is never taken for a finished one; it persists, so it compiles
+    once."""
     if not (work / "brownie-config.yaml").exists():
         staging = work.with_name(work.name + ".staging")
         shutil.rmtree(staging, ignore_errors=True)
@@ -47,7 +51,7 @@ def deploy(rpc_url: str, manifest_path: Path, work: Path, oracles: int, threshol
     work.parent.mkdir(parents=True, exist_ok=True)
     with (work.parent / f"{work.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one compile of the shared copy at a time
-        _project_copy(work)
+        project_copy(work)
         os.chdir(work)  # brownie resolves the copy's `node_modules/...` remappings from the working directory
         # brownie caches live deployments per chain id and fails to connect once a cached address has no code
         # (every run starts a new chain with the same id); the manifest is the record, not that cache.

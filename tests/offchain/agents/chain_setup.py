@@ -20,22 +20,14 @@ ROOT = Path(__file__).resolve().parents[3]
 NETWORK = "asc-agents-test"
 
 
-def _project_copy(work: Path) -> Path:
-    if not (work / "brownie-config.yaml").exists():
-        work.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(ROOT / "contracts", work / "contracts")
-        shutil.copytree(ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("*.json"))
-        shutil.copy(ROOT / "brownie-config.yaml", work / "brownie-config.yaml")
-        (work / "node_modules").symlink_to(ROOT / "node_modules")
-    return work
-
-
 def main(rpc_url: str, manifest_path: str, work: str) -> None:
     sys.path.insert(0, str(ROOT))
     from brownie import network, project
     from brownie._config import CONFIG
 
-    copy = _project_copy(Path(work))
+    from offchain.scenario.deploy import project_copy
+
+    copy = project_copy(Path(work))
     # brownie caches live deployments per chain id and crashes on connect when a cached address has no code
     # (every session starts a new chain with the same id); the manifest is our record, not that cache.
     shutil.rmtree(copy / "build" / "deployments", ignore_errors=True)

@@ -16,7 +16,6 @@ The network is declared in memory only, so nothing is written to the machine-wid
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,25 +26,14 @@ ORACLES = 4  # dev oracle keys 0-2 form the set; key 3 is the outsider of the wr
 SET_SIZE, THRESHOLD = 3, 2
 
 
-def _project_copy(work: Path) -> Path:
-    """A copy of the contract sources with a build folder of its own, so these subprocesses never share (or
-    race on) the repository's build/ with a brownie run going on beside them. It persists between runs, so it
-    compiles once per session."""
-    if not (work / "brownie-config.yaml").exists():
-        work.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(ROOT / "contracts", work / "contracts")
-        shutil.copytree(ROOT / "interfaces", work / "interfaces", ignore=shutil.ignore_patterns("*.json"))
-        shutil.copy(ROOT / "brownie-config.yaml", work / "brownie-config.yaml")
-        (work / "node_modules").symlink_to(ROOT / "node_modules")
-    return work
-
-
 def _connect(rpc_url: str, work: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from brownie import network, project
     from brownie._config import CONFIG
 
-    proj = project.load(_project_copy(work), name="AscProject")
+    from offchain.scenario.deploy import project_copy
+
+    proj = project.load(project_copy(work), name="AscProject")
     proj.load_config()
     proj._add_to_main_namespace()
     CONFIG.argv["silent"] = True
