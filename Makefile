@@ -61,10 +61,10 @@ test: setup lint test-python test-contracts slither  ## run every test (lint, Py
 ipfs-node:  ## install the js-ipfs node used by the storage tests (offchain/storage/ipfs-node, ~290 MB, idempotent)
 	@offchain/storage/ipfs-node/install.sh
 
-test-python: setup ipfs-node  ## Python unit and integration tests (no brownie plugin), real IPFS node required
+test-python: setup ipfs-node  ## Python unit and integration tests (no brownie plugin, two xdist workers: tests/conftest.py), real IPFS node required
 	python -m offchain.api.export_openapi --check
 	ASC_TEST_REQUIRE_IPFS=1 ASC_TEST_REQUIRE_POSTGRES=$${ASC_TEST_REQUIRE_POSTGRES:-0} \
-	  pytest -p no:pytest-brownie -q tests --ignore=tests/contracts
+	  pytest -p no:pytest-brownie -n 2 --dist loadgroup -q tests --ignore=tests/contracts
 
 test-contracts: setup  ## contract tests on a throwaway anvil started by brownie
 	brownie test tests/contracts

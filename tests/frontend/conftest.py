@@ -1,4 +1,4 @@
-"""A real world for the dapp tests, once per session: anvil on a port in 9500-9599, the suite deployed and the
+"""A real world for the dapp tests, once per session: anvil on a port in 9500-9539, the suite deployed and the
 scripted shipment of scripts/lifecycle.py played (tests/frontend/scenario.py), the real API (uvicorn, SQLite)
 holding the shipment's signed readings along its road route, keystores of the partners."""
 
@@ -28,7 +28,7 @@ from tests.chain_support import ROOT, anvil, brownie_network, free_port, tool_en
 from tests.offchain.api.conftest import ADMIN_TOKEN, RunningApi, start_api
 
 CHAIN_ID = 31337
-PORTS = range(9500, 9550)  # 9550-9599: the e2e's scenario run
+PORTS = range(9500, 9540)  # 9540-9599: the e2e test (its dapp, then its scenario run)
 PASSWORD = "dapp test password"
 # Chain time runs hours ahead of the wall clock after the scripted time jumps: the API must accept it.
 API_SETTINGS = {"max_future_ms": 30 * 24 * 3600 * 1000}

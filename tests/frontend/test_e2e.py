@@ -53,8 +53,8 @@ class E2ESettings(BaseSettings):
 
 
 SETTINGS = E2ESettings()
-# Ports of this suite (9500-9599): the dapp takes one of the first half, the scenario's processes the second.
-DAPP_PORTS, SCENARIO_PORTS = range(9500, 9550), (9550, 9599)
+# Ports of this test (9540-9599; 9500-9539 belong to the other dapp tests): the dapp, then the scenario run.
+DAPP_PORTS, SCENARIO_PORTS = range(9540, 9550), (9550, 9599)
 # deck.gl colours of frontend/views/shipments.py: the trail and the planned legs.
 TRAIL, PLANNED, REROUTED = (220, 40, 40), (30, 110, 200), (120, 60, 180)
 

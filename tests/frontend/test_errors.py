@@ -18,6 +18,7 @@ from frontend.wallet import Wallet, WalletError, WalletLockedError, require
 from offchain.api.client import ApiError
 from offchain.manifest import ManifestError, load_manifest
 from tests.chain_support import free_port
+from tests.frontend.conftest import PORTS
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_a_keystore_problem_is_its_own_sentence() -> None:
 
 
 def test_the_api_down() -> None:
-    api = DappApi(f"http://127.0.0.1:{free_port(range(9500, 9600))}", timeout_s=2)
+    api = DappApi(f"http://127.0.0.1:{free_port(PORTS)}", timeout_s=2)
     with pytest.raises(httpx.TransportError) as raised:
         api.readings("1")
     assert explain(raised.value).startswith("The ASC API does not answer (ConnectError")
@@ -106,7 +107,7 @@ def test_the_api_refusing_a_request_names_its_reason() -> None:
 
 def test_the_chains_node_down(world) -> None:
     manifest = load_manifest(world.manifest)
-    dead = Chain(manifest, f"http://127.0.0.1:{free_port(range(9500, 9600))}")
+    dead = Chain(manifest, f"http://127.0.0.1:{free_port(PORTS)}")
     with pytest.raises(Exception) as raised:
         dead.check_network()
     assert "The chain's node does not answer" in explain(raised.value)

@@ -6,7 +6,7 @@ import pytest
 
 from offchain.api.client import ApiClient, ApiError
 from tests.frontend.apptest import open_page, unlock
-from tests.frontend.conftest import PASSWORD
+from tests.frontend.conftest import PASSWORD, PORTS
 
 
 def _texts(at) -> list[str]:
@@ -107,7 +107,7 @@ def test_a_missing_manifest_is_a_sentence_on_every_page(world, monkeypatch, tmp_
 def test_an_unreachable_node_is_a_sentence(world, monkeypatch) -> None:
     from tests.chain_support import free_port
 
-    url = f"http://127.0.0.1:{free_port(range(9500, 9600))}"
+    url = f"http://127.0.0.1:{free_port(PORTS)}"
     at = open_page(world, monkeypatch, "settlement", ASC_DAPP_RPC_URL=url)
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith("The chain's node does not answer")

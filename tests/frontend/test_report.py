@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from tests.chain_support import ROOT
+from tests.frontend.conftest import PORTS
 
 
 def _report(world, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +48,7 @@ def test_an_unknown_shipment_is_bad_input(world, tmp_path) -> None:
 def test_an_unreachable_node_is_bad_input(world, tmp_path) -> None:
     from tests.chain_support import free_port
 
-    url = f"http://127.0.0.1:{free_port(range(9500, 9600))}"
+    url = f"http://127.0.0.1:{free_port(PORTS)}"
     env_world = world
     done = subprocess.run(
         [sys.executable, "-m", "frontend.report", "--twin", "1"],

@@ -1,0 +1,30 @@
+"""Suite-wide collection rules.
+
+`make test-python` runs the suite on two pytest-xdist workers with `--dist loadgroup`. Tests share machine-wide
+things inside a group (the repository's brownie build folder, brownie's network list, each folder's port range),
+so every test belongs to exactly one of two groups that never share any of them, and each group runs on one
+worker in collection order, as a plain sequential run would:
+
+- `scenarios`: the orchestrator's runs (tests/offchain/scenario) and the dapp's end-to-end run — each a whole
+  chain, API, oracle network and agents in a temporary folder on ports 9310-9339 / 9540-9599, mostly waiting for
+  simulated time, so they overlap well with the CPU-bound rest;
+- `suite`: everything else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_TESTS = Path(__file__).resolve().parent
+_SCENARIO_PATHS = (_TESTS / "offchain" / "scenario", _TESTS / "frontend" / "test_e2e.py")
+
+
+def _group(path: Path) -> str:
+    return "scenarios" if any(path == p or p in path.parents for p in _SCENARIO_PATHS) else "suite"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(Path(str(item.path)))))
