@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_utils.abi import event_abi_to_log_topic
@@ -11,6 +10,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
+from offchain.audit.events import ChainEvent as ChainEvent  # one decoded log: the audit's, re-exported
 from offchain.manifest import DeploymentManifest
 
 SUITE_CONTRACTS = ("ParticipantRegistry", "Procurement", "Escrow", "CustodyTwin", "VerdictHub")
@@ -28,19 +28,6 @@ def to_bytes32(text: str) -> bytes:
 
 def from_bytes32(value: bytes) -> str:
     return bytes(value).rstrip(b"\0").decode(errors="replace")
-
-
-@dataclass(frozen=True)
-class ChainEvent:
-    """One decoded log, with what makes it unique and what locates it."""
-
-    contract: str
-    name: str
-    args: dict[str, Any]
-    block_number: int
-    block_hash: str
-    tx_hash: str
-    log_index: int
 
 
 class Chain:
@@ -113,9 +100,9 @@ class Chain:
             name=decoded["event"],
             args=dict(decoded["args"]),
             block_number=int(log["blockNumber"]),
-            block_hash=HexBytes(log["blockHash"]).to_0x_hex(),
-            tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
             log_index=int(log["logIndex"]),
+            tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+            address=to_checksum_address(log["address"]),
         )
 
     def now(self) -> int:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import socket
 import stat
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,18 +21,12 @@ from offchain.storage.errors import (
 from offchain.storage.ipfs_node import IpfsNode
 from offchain.storage.settings import StorageSettings
 from offchain.storage.store import EmbeddedStore, EvidenceStore, IpfsStore, open_store
+from tests.chain_support import free_port
 from tests.offchain.storage.rewriting_proxy import proxy_multiaddr, rewriting_proxy
 
 EVIDENCE = b'{"model_version":"iforest-3","temp_mC":9100}'
 MULTI_BLOCK = random.Random(1).randbytes(1 << 20)  # four distinct leaves under one dag-pb node
 ABSENT_CID = compute_cid(b"never stored anywhere")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _overwrite(path: Path, data: bytes) -> None:
@@ -284,7 +277,7 @@ def test_ipfs_put_detects_a_node_returning_another_cid(ipfs_node: IpfsNode) -> N
 def test_ipfs_unreachable_node_raises_after_backing_off() -> None:
     delays: list[float] = []
     store = IpfsStore(
-        f"/ip4/127.0.0.1/tcp/{_free_port()}/http", retries=3, backoff_s=0.01, sleep=delays.append
+        f"/ip4/127.0.0.1/tcp/{free_port()}/http", retries=3, backoff_s=0.01, sleep=delays.append
     )
     with pytest.raises(StoreUnavailableError, match="unreachable for add after 4 attempts"):
         store.put(EVIDENCE)
@@ -292,7 +285,7 @@ def test_ipfs_unreachable_node_raises_after_backing_off() -> None:
 
 
 def test_ipfs_store_retries_until_the_node_is_reachable(ipfs_node: IpfsNode) -> None:
-    port = _free_port()
+    port = free_port()
     with ExitStack() as stack:
 
         def node_comes_up_while_waiting(_delay: float) -> None:
