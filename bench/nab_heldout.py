@@ -11,12 +11,13 @@ a result). A protocol is a family of detection rules on the same window-novelty 
 
 * ``any`` / ``any_mean``: the grids of ``bench/oracle_detect.py`` (window sets x z thresholds x
   refractory, one window crossing or the mean over windows crossing); the figures quoted before.
-* ``calibration``, ``long_windows``, ``vote``, ``differenced``, ``past_quantile``: ``any_mean`` plus one
-  idea each (longer calibration of the robust z, windows of 128/256 rows, k-of-n windows crossing, the
-  first difference of the series as a second signal, a threshold raised to the running quantile of the
-  file's own past fused statistic).
-* ``committee_K``: not one configuration but the K best on the five files, a row crossing when at least
-  half of them cross.
+* ``calibration``, ``memory``, ``long_windows``, ``vote``, ``differenced``, ``past_quantile``: ``any_mean``
+  plus one idea each (longer calibration of the robust z, a 12,000-row nearest-neighbour memory, windows
+  of 128/256 rows, two windows crossing, the first difference of the series as a second signal, a
+  threshold raised to the running quantile of the file's own past fused statistic).
+* ``committee_K``: not one configuration but the K best of ``any_mean`` on the five files, a row
+  crossing when at least half of them cross; ``committee_nested`` picks K itself per fold by an inner
+  leave-one-file-out on the five training files.
 
 Selection uses fast replicas of ``NoveltyStream``'s gating on precomputed per-window statistics; every
 held-out pick that is a ``DetectSettings`` configuration is then replayed through the real detector
@@ -73,6 +74,7 @@ REFRACTORY = (200, 500)
 # A mean of several z values spreads less than their maximum: 'mean' and 'vote' use the thresholds x 0.75.
 MEAN_THRESHOLD_SCALE = 0.75
 DEFAULT_CALIBRATION = 1000
+DEFAULT_MEMORY = 4000
 # Refresh of the running quantile threshold (rows) and the fewest past rows it is computed from.
 QUANTILE_STRIDE = 16
 QUANTILE_MIN_ROWS = 256
@@ -93,6 +95,7 @@ class Rule:
     z: float
     refractory: int
     calibration_rows: int = DEFAULT_CALIBRATION
+    memory_rows: int = DEFAULT_MEMORY
     transforms: tuple[str, ...] = ("raw",)
     quantile: float | None = None
 
@@ -107,6 +110,7 @@ class Rule:
                 "novelty_fusion": self.fusion,
                 "novelty_refractory_rows": self.refractory,
                 "novelty_calibration_rows": self.calibration_rows,
+                "novelty_memory_rows": self.memory_rows,
                 **threshold,
             }
         )
@@ -131,6 +135,7 @@ def protocols() -> dict[str, list[Rule]]:
         "any": base_grid(("any",)),
         "any_mean": any_mean,
         "calibration": [replace(r, calibration_rows=c) for c in (1000, 4000, 20_000) for r in any_mean],
+        "memory": any_mean + [replace(r, memory_rows=12_000) for r in any_mean],
         "long_windows": any_mean
         + [replace(r, windows=w) for w in long_sets for r in any_mean if r.windows == WINDOW_SETS[-1]],
         "vote": any_mean + base_grid(("vote",)),
@@ -139,7 +144,7 @@ def protocols() -> dict[str, list[Rule]]:
     }
 
 
-COMMITTEE_SIZES = (3, 5, 9)
+COMMITTEE_SIZES = (1, 3, 5, 9)
 
 
 class Statistics:
@@ -148,17 +153,19 @@ class Statistics:
     def __init__(self, files: Sequence[LabelledFile], settings: DetectSettings) -> None:
         self.files = files
         self._settings = settings
-        self._cache: dict[tuple[int, str, int, int], FloatArray] = {}
+        self._cache: dict[tuple[int, str, int, int, int], FloatArray] = {}
         self._quantiles: dict[tuple[Any, ...], FloatArray] = {}
         self._replays: dict[tuple[int, str], dict[str, FileScore]] = {}
 
-    def z(self, file_index: int, transform: str, window: int, calibration_rows: int) -> FloatArray:
-        key = (file_index, transform, window, calibration_rows)
+    def z(self, file_index: int, transform: str, window: int, calibration_rows: int, memory_rows: int) -> FloatArray:
+        key = (file_index, transform, window, calibration_rows, memory_rows)
         if key not in self._cache:
             values = self.files[file_index].values[:, 0]
             if transform == "diff":
                 values = np.concatenate([[0.0], np.diff(values)])
-            settings = self._settings.model_copy(update={"novelty_calibration_rows": calibration_rows})
+            settings = self._settings.model_copy(
+                update={"novelty_calibration_rows": calibration_rows, "novelty_memory_rows": memory_rows}
+            )
             self._cache[key] = WindowNovelty("value", settings, window).score_batch(values).statistic
         return self._cache[key]
 
@@ -167,7 +174,7 @@ class Statistics:
     ) -> FloatArray:
         """``running_quantile`` of a rule's fused statistic; it does not depend on z or refractory."""
         assert rule.quantile is not None
-        key = (file_index, transform, rule.windows, rule.fusion, rule.calibration_rows, rule.quantile)
+        key = (file_index, transform, rule.windows, rule.fusion, rule.calibration_rows, rule.memory_rows, rule.quantile)
         if key not in self._quantiles:
             self._quantiles[key] = running_quantile(fused, rule.quantile, warmup)
         return self._quantiles[key]
@@ -200,7 +207,7 @@ def crossings(stats: Statistics, file_index: int, rule: Rule, warmup: int) -> Bo
     rows = stats.files[file_index].values.shape[0]
     crossed = np.zeros(rows, dtype=np.bool_)
     for transform in rule.transforms:
-        z = np.stack([stats.z(file_index, transform, w, rule.calibration_rows) for w in rule.windows])
+        z = np.stack([stats.z(file_index, transform, w, rule.calibration_rows, rule.memory_rows) for w in rule.windows])
         if rule.fusion == "vote":
             crossed |= np.sum(z >= rule.z, axis=0) >= 2
             continue
@@ -263,7 +270,8 @@ def run_protocol(name: str, grid: Sequence[Rule], stats: Statistics, settings: D
         for rule in grid
     ]
     picks = pick_per_fold(standard)
-    folds, held = [], []
+    folds: list[dict[str, Any]] = []
+    held: list[dict[str, FileScore]] = []
     for i, (f, pick) in enumerate(zip(files, picks, strict=True)):
         rule = grid[pick]
         fast = nab_scores(f, detections(crossings(stats, i, rule, warmups[i]), rule.refractory), settings)
@@ -300,8 +308,24 @@ def run_protocol(name: str, grid: Sequence[Rule], stats: Statistics, settings: D
     }
 
 
-def run_committee(size: int, grid: Sequence[Rule], stats: Statistics, settings: DetectSettings) -> dict[str, Any]:
-    """The ``size`` best rules on the five files vote; a row crosses when at least half of them cross."""
+def committee_members(standard: Sequence[Sequence[FileScore]], training: Sequence[int], size: int) -> list[int]:
+    """The ``size`` rules with the best pooled standard score on ``training`` (ties: grid order)."""
+    ranked = sorted(range(len(standard)), key=lambda c: (-pooled_standard([standard[c][j] for j in training]), c))
+    return ranked[:size]
+
+
+def committee_alerts(crossed: Sequence[BoolArray], rules: Sequence[Rule]) -> list[bool]:
+    """A row crosses when at least half of the rules cross; the members' median refractory gates it."""
+    votes = np.sum(np.stack(crossed), axis=0)
+    refractory = int(statistics.median(rule.refractory for rule in rules))
+    return detections(votes >= len(rules) / 2, refractory)
+
+
+def run_committee(
+    sizes: Sequence[int], grid: Sequence[Rule], stats: Statistics, settings: DetectSettings
+) -> dict[str, Any]:
+    """Committees of the best rules on the training files, for each size, and nested: the size itself
+    picked per outer fold by an inner leave-one-file-out on the five training files."""
     files = stats.files
     warmups = [warmup_rows(f.values.shape[0], settings) for f in files]
     crossed = [[crossings(stats, i, rule, warmups[i]) for i in range(len(files))] for rule in grid]
@@ -309,23 +333,48 @@ def run_committee(size: int, grid: Sequence[Rule], stats: Statistics, settings: 
         [score_file(detections(crossed[c][i], grid[c].refractory), f.windows, PROFILES[0]) for i, f in enumerate(files)]
         for c in range(len(grid))
     ]
+
+    def score(held_out: int, training: Sequence[int], size: int) -> tuple[list[int], dict[str, FileScore]]:
+        members = committee_members(standard, training, size)
+        alerts = committee_alerts([crossed[c][held_out] for c in members], [grid[c] for c in members])
+        return members, nab_scores(files[held_out], alerts, settings)
+
+    out: dict[str, Any] = {}
+    everyone = range(len(files))
+    for size in sizes:
+        folds: list[dict[str, Any]] = []
+        held: list[dict[str, FileScore]] = []
+        for i in everyone:
+            members, scores = score(i, [j for j in everyone if j != i], size)
+            held.append(scores)
+            folds.append(
+                {
+                    "held_out": files[i].relative_path,
+                    "members": [grid[c].describe() for c in members],
+                    "held_out_standard": scores[STANDARD].normalised,
+                }
+            )
+        out[f"committee_{size}"] = {"folds": folds, **held_out_summary(held)}
     folds, held = [], []
-    for i, f in enumerate(files):
-        others = [j for j in range(len(files)) if j != i]
-        ranked = sorted(range(len(grid)), key=lambda c: (-pooled_standard([standard[c][j] for j in others]), c))
-        members = ranked[:size]
-        votes = np.sum([crossed[c][i] for c in members], axis=0)
-        refractory = int(statistics.median(grid[c].refractory for c in members))
-        scores = nab_scores(f, detections(votes >= size / 2, refractory), settings)
+    for i in everyone:
+        training = [j for j in everyone if j != i]
+        inner = {
+            size: pooled_standard([score(j, [k for k in training if k != j], size)[1][STANDARD] for j in training])
+            for size in sizes
+        }
+        size = max(sizes, key=lambda k: (inner[k], -k))  # ties: the smaller committee
+        _, scores = score(i, training, size)
         held.append(scores)
         folds.append(
             {
-                "held_out": f.relative_path,
-                "members": [grid[c].describe() for c in members],
+                "held_out": files[i].relative_path,
+                "inner_pooled_by_size": {str(k): v for k, v in inner.items()},
+                "picked_size": size,
                 "held_out_standard": scores[STANDARD].normalised,
             }
         )
-    return {"committee_size": size, "folds": folds, **held_out_summary(held)}
+    out["committee_nested"] = {"sizes": list(sizes), "folds": folds, **held_out_summary(held)}
+    return out
 
 
 def skab_columns_folder(skab: Path, target: Path) -> None:
@@ -417,13 +466,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for fold in report["folds"]:
             print(f"    {fold['held_out']:<56} {fold['held_out_standard']:6.1f}")
-    for size in COMMITTEE_SIZES:
-        report = run_committee(size, protocols()["any_mean"], stats, settings)
-        result["protocols"][f"committee_{size}"] = report
+    for name, report in run_committee(COMMITTEE_SIZES, protocols()["any_mean"], stats, settings).items():
+        result["protocols"][name] = report
         print(
-            f"committee_{size:<5} held-out pooled std {report['pooled'][STANDARD]:5.1f}"
+            f"{name:<24} held-out pooled std {report['pooled'][STANDARD]:5.1f}"
             f"  mean of files {report['mean_of_files_standard']:5.1f}"
         )
+        for fold in report["folds"]:
+            print(f"    {fold['held_out']:<56} {fold['held_out_standard']:6.1f} {fold.get('picked_size', '')}")
     if not args.skip_unseen:
         unseen = {"defaults": unseen_checks(args.data, settings)}
         for label, detector_settings in picked_settings.items():
