@@ -23,7 +23,7 @@ NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
 .PHONY: help setup test test-python test-contracts test-oracle-node lint slither chain chain-stop deploy demo \
-        demo-scripted audit api openapi bench-gas bench-detect bench-api bench-oracle bench-agents bench-agents-ai \
+        demo-scripted audit api openapi bench-gas bench-detect bench-nab-heldout bench-api bench-oracle bench-agents bench-agents-ai \
         evaluate ipfs-node clean test-agents scenario test-scenarios
 
 help:  ## list the targets
@@ -130,6 +130,9 @@ bench-gas: setup  ## gas of each lifecycle step vs the EVM-schedule floor -> ben
 
 bench-detect: setup  ## detector speed (readings/s per core) and NAB/SKAB scores -> bench/results/detect.json
 	python bench/oracle_detect.py
+
+bench-nab-heldout: setup  ## NAB leave-one-file-out of window novelty + unseen checks -> bench/results/nab_heldout.json
+	nice -n 10 python bench/nab_heldout.py
 
 bench-oracle: setup  ## scoring speed (detectors, node), HTTP ingestion, detection-to-mined latency -> bench/results/oracle.json
 	python bench/oracle.py
