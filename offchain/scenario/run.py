@@ -31,6 +31,7 @@ from offchain.sim.roads import RoadGraph
 from offchain.sim.scenario import Scenario, ScenarioError, load_scenario
 
 from .agentcfg import AgentConfigError, write_agent_configs
+from .approvals import ApprovalBoard, approval_outcomes, approvers_by_organisation, people
 from .expect import Outcome, all_held, chain_outcomes
 from .processes import PortPool, ProcessError, Supervisor, http_ok, wait_until
 from .progress import Follower
@@ -96,6 +97,8 @@ class ScenarioRun:
         self._joining: dict[str, tuple[int, int]] = {}  # organisation -> (key offset, simulated start)
         self._admin_token = secrets.token_urlsafe(24)
         self._oracle_token = secrets.token_urlsafe(24)
+        self.board: ApprovalBoard | None = None
+        self._board_polled = 0.0
 
     # ------------------------------------------------------------------ entry point
     def execute(self) -> int:
@@ -121,6 +124,8 @@ class ScenarioRun:
             return EXIT_FAILED
         finally:
             self._say("stopping every process of the run ...")
+            if self.board is not None:
+                self.board.close()
             self.supervisor.stop_all(last=("api", "anvil"))
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -151,9 +156,12 @@ class ScenarioRun:
             raise RunInputError("--manifest (reuse a deployment) and --deploy-to (deploy afresh) exclude each other")
         self.scenario = scenario
         self.scenario_policy = scenario.oracle_policy
+        self.persons = people(scenario.approvers, scenario.organisations)
+        # The people's dev keys do not depend on the chain id; any local one derives the same addresses.
+        approvers = approvers_by_organisation(self.persons, min(LOCAL_CHAIN_IDS))
         try:
             self.agent_configs = write_agent_configs(
-                scenario, self.options.scenario_path.name, self.run_dir / "agents", approver=None
+                scenario, self.options.scenario_path.name, self.run_dir / "agents", approvers
             )
         except AgentConfigError as exc:
             raise RunInputError(str(exc)) from None
@@ -171,6 +179,23 @@ class ScenarioRun:
         if self.options.dapp:
             self._dapp()
         names = self._names(w3, scenario, manifest)
+        if self.persons:
+            self.board = ApprovalBoard(
+                self.started.api_url,
+                self.persons,
+                self.chain_id,
+                names,
+                self.run_dir / "people",
+                self._say,
+                cwd=ROOT,
+                env=os.environ | {"PYTHONPATH": str(ROOT)},
+            )
+            self._say(
+                "people deciding approvals: "
+                + "; ".join(
+                    f"{p.name} for {', '.join(p.approves)} ({p.decision}, after {p.after_s:g} s)" for p in self.persons
+                )
+            )
         follower = Follower(w3, manifest, names, self._say, from_block=int(w3.eth.block_number) + 1)
         outcomes = self._follow(scenario, follower)
         self.tx_report = self._check_transactions(w3, scenario, follower.first_block)
@@ -454,7 +479,8 @@ class ScenarioRun:
             self._tend_children()
             self._tick_clock()
             self._join_due_agents()
-            outcomes = chain_outcomes(expect, follower.facts)
+            self._poll_board()
+            outcomes = self._outcomes(scenario, follower)
             if outcomes and all_held(outcomes) and not expect.is_empty():
                 self._say("every expectation read from the chain holds")
                 break
@@ -466,7 +492,20 @@ class ScenarioRun:
                 break
             self.stop.wait(self.settings.poll_interval_s)
         follower.poll()
-        return chain_outcomes(expect, follower.facts)
+        self._poll_board(force=True)
+        return self._outcomes(scenario, follower)
+
+    def _outcomes(self, scenario: Scenario, follower: Follower) -> list[Outcome]:
+        outcomes = chain_outcomes(scenario.expect, follower.facts)
+        records = list(self.board.records.values()) if self.board is not None else []
+        return outcomes + approval_outcomes(scenario.expect.approvals, records, follower.facts)
+
+    def _poll_board(self, force: bool = False) -> None:
+        # The people read the API about once a wall second: often enough for minute-scale delays at 60-90x.
+        if self.board is None or (not force and time.monotonic() - self._board_polled < 1.0):
+            return
+        self._board_polled = time.monotonic()
+        self.board.poll(self.sim_now_ms)
 
     def _check_transactions(self, w3: Web3, scenario: Scenario, from_block: int) -> list[dict[str, Any]]:
         chain_id = int(w3.eth.chain_id)
@@ -561,6 +600,7 @@ class ScenarioRun:
             "simulated_minutes": round((self.sim_now_ms - self.sim_start_ms) / 60_000, 1),
             "wall_s": round(time.monotonic() - self.wall_start, 1),
             **facts,
+            "approvals": self.board.summary() if self.board is not None else [],
             "expectations": [{"name": o.name, "held": o.held, "detail": o.detail} for o in outcomes],
             "audit": audit,
             "transactions": getattr(self, "tx_report", []),
@@ -605,6 +645,9 @@ class ScenarioRun:
                 self._say(f"  {label}: {url}")
         while not self.stop.wait(1.0):
             self._tend_children()
+            if self.board is not None:  # the people keep deciding what the agents still ask
+                self._tick_clock()
+                self._poll_board()
 
     # ------------------------------------------------------------------ helpers
     def _names(self, w3: Web3, scenario: Scenario, manifest: DeploymentManifest) -> dict[str, str]:

@@ -25,7 +25,7 @@ def scenario(graph: RoadGraph, **changes: object) -> Scenario:
 
 
 def test_every_generated_config_loads_as_an_agent_config(graph: RoadGraph, tmp_path: Path) -> None:
-    paths = write_agent_configs(scenario(graph), "test.yaml", tmp_path, approver=None)
+    paths = write_agent_configs(scenario(graph), "test.yaml", tmp_path, approvers=None)
     assert sorted(paths) == sorted(o["name"] for o in default_scenario()["organisations"])
     assert load_config(paths["fenland-haulage"]).fleet.carrier_name == "fenland-haulage"  # type: ignore[union-attr]
 
@@ -59,7 +59,7 @@ def test_approvals_name_the_approver(graph: RoadGraph) -> None:
     data["organisations"][4]["approvals"] = {"award_limit": 10, "verdict_severity": 3}
     s = parse_scenario(data, graph, "test.yaml")
     approver = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
-    approvals = agent_config(s, s.organisation("cam-logistics"), approver)["approvals"]
+    approvals = agent_config(s, s.organisation("cam-logistics"), [approver])["approvals"]
     assert approvals == {"approvers": [approver], "award_value_limit": 10, "verdict_severity": 3}
 
 
@@ -67,4 +67,4 @@ def test_an_invalid_agent_config_names_file_organisation_and_field(graph: RoadGr
     data = default_scenario()
     data["organisations"][2]["config"] = {"buying": {"commit_s": 0}}
     with pytest.raises(AgentConfigError, match=r"test.yaml: organisations.2 \(wholesaler-cambridge\).*buying.commit_s"):
-        write_agent_configs(parse_scenario(data, graph, "test.yaml"), "test.yaml", tmp_path, approver=None)
+        write_agent_configs(parse_scenario(data, graph, "test.yaml"), "test.yaml", tmp_path, approvers=None)
