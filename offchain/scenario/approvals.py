@@ -3,8 +3,10 @@
 A person is played with their own development key, kept for the run in an encrypted keystore: they read the
 API's approval requests, and `after_s` simulated seconds after a request of an organisation they approve for
 appeared, they decide it with the agents' own CLI (`python -m offchain.agents approve ID --keystore FILE
-[--reject]`), as a person at a terminal would. The agent then re-verifies that signature itself: the run has
-no other way into a decision.
+[--reject]`: its `main`, with the same arguments and environment a person at a terminal gives it). The agent
+then re-verifies that signature itself: the run has no other way into a decision. The CLI runs in this
+process: a fresh interpreter per decision took ~15 s of a loaded shared CPU, 20 simulated minutes at 90x,
+longer than an award phase.
 
 `ApprovalBoard` follows every request and decision through the API (progress lines, the summary's
 `approvals`), and `approval_outcomes` checks the scenario's `expect: approvals:` against them and the chain.
@@ -16,11 +18,11 @@ import json
 import logging
 import os
 import secrets
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import asdict, dataclass, field
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
+from offchain.agents import cli
 from offchain.devkeys import dev_account
 from offchain.sim.story import ApprovalExpectation, ApproverSpec, OrganisationSpec
 
@@ -42,7 +45,6 @@ PERSON_KEY_OFFSET = 50
 AUTO_APPROVER = "auto-approver"
 # Dev keys protect nothing; a light scrypt keeps each CLI call's decryption cheap on a shared machine.
 KEYSTORE_SCRYPT_N = 2**14
-CLI_TIMEOUT_S = 60.0
 
 
 def people(specs: list[ApproverSpec], organisations: list[OrganisationSpec]) -> list[ApproverSpec]:
@@ -106,14 +108,6 @@ class ApprovalRecord:
 
 
 @dataclass
-class _Pending:
-    record_id: str
-    decision: str
-    popen: subprocess.Popen[bytes]
-    started: float
-
-
-@dataclass
 class Person:
     spec: ApproverSpec
     account: LocalAccount
@@ -133,17 +127,12 @@ class ApprovalBoard:
         names: Mapping[str, str],
         keystore_dir: Path,
         say: Callable[[str], None],
-        *,
-        cwd: Path,
-        env: Mapping[str, str] | None = None,
     ) -> None:
         self.api_url = api_url
         self._names = {to_checksum_address(a): n for a, n in names.items()}
         by_name = {n: a for a, n in self._names.items()}
         self._say = say
-        self._cwd = cwd
-        self._password = secrets.token_urlsafe(18)  # per run, only ever in the CLI's environment
-        self._env = dict(env if env is not None else os.environ)
+        self._password = secrets.token_urlsafe(18)  # per run, only in the environment while the CLI runs
         keystore_dir.mkdir(parents=True, exist_ok=True)
         self.people: list[Person] = []
         for i, spec in enumerate(persons):
@@ -156,7 +145,6 @@ class ApprovalBoard:
             orgs: set[str] = {by_name[o] for o in spec.approves if o in by_name}
             self.people.append(Person(spec, account, path, orgs))
         self.records: dict[str, ApprovalRecord] = {}
-        self._pending: list[_Pending] = []
         self._decided_by_us: set[str] = set()
         self._client = httpx.Client(base_url=api_url, timeout=10)
 
@@ -168,10 +156,6 @@ class ApprovalBoard:
         return self._names.get(checksum, checksum[:10])
 
     def close(self) -> None:
-        for pending in self._pending:
-            if pending.popen.poll() is None:
-                pending.popen.kill()
-                pending.popen.wait()
         self._client.close()
 
     # ------------------------------------------------------------------ each round
@@ -183,7 +167,6 @@ class ApprovalBoard:
             items = []
         for item in items:
             self._observe(item, sim_now_ms)
-        self._reap()
         for record in self.records.values():
             if record.decision is None and record.id not in self._decided_by_us:
                 self._maybe_decide(record, sim_now_ms)
@@ -254,45 +237,28 @@ class ApprovalBoard:
             return
 
     def _decide(self, person: Person, record: ApprovalRecord, decision: str) -> None:
-        comment = person.spec.comment or f"decided by {person.spec.name}, played by the scenario orchestrator"
-        argv = [
-            sys.executable,
-            "-m",
-            "offchain.agents",
-            "approve",
-            record.id,
-            "--keystore",
-            str(person.keystore),
-            "--comment",
-            comment,
-        ] + (["--reject"] if decision == "reject" else [])
-        env = self._env | {"ASC_AGENT_API_URL": self.api_url, "ASC_AGENT_KEYSTORE_PASSWORD": self._password}
-        popen = subprocess.Popen(argv, cwd=self._cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self._pending.append(_Pending(record.id, decision, popen, time.monotonic()))
+        distrusted = decision == "reject" and record.award_to in person.spec.reject_awards_to
+        comment = person.spec.comment or (
+            f"{person.spec.name} does not award to {record.award_to} (scripted by the scenario)"
+            if distrusted
+            else f"{person.spec.name} decides {decision} (scripted by the scenario)"
+        )
+        argv = ["approve", record.id, "--keystore", str(person.keystore), "--comment", comment]
+        argv += ["--reject"] if decision == "reject" else []
+        out, err = StringIO(), StringIO()
+        secrets_env = {"ASC_AGENT_API_URL": self.api_url, "ASC_AGENT_KEYSTORE_PASSWORD": self._password}
+        with _environment(secrets_env), redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = cli.main(argv)
+            except SystemExit as exc:  # argparse refuses the arguments
+                code = exc.code if isinstance(exc.code, int) else 2
         self._decided_by_us.add(record.id)
-        logger.info("%s decides %s on %s", person.spec.name, decision, record.id)
-
-    def _reap(self) -> None:
-        still: list[_Pending] = []
-        for pending in self._pending:
-            code = pending.popen.poll()
-            if code is None:
-                if time.monotonic() - pending.started > CLI_TIMEOUT_S:
-                    pending.popen.kill()
-                    pending.popen.wait()
-                    self._say(f"approval {pending.record_id[:10]}: the CLI did not answer in {CLI_TIMEOUT_S:g} s")
-                    self._decided_by_us.discard(pending.record_id)  # the person tries again
-                else:
-                    still.append(pending)
-                continue
-            _out, err = pending.popen.communicate()
-            if code != 0:
-                # 409: somebody decided first (a person on the dapp); anything else is worth reading.
-                self._say(
-                    f"approval {pending.record_id[:10]}: the decision was not taken (CLI exit {code}): "
-                    f"{err.decode(errors='replace').strip()[-300:]}"
-                )
-        self._pending = still
+        if code != 0:
+            # e.g. 409: somebody decided first (a person on the dapp); the board reads who on its next poll.
+            problem = err.getvalue().strip()[-300:]
+            self._say(f"{person.spec.name} could not decide {record.id[:10]} (CLI exit {code}): {problem}")
+            return
+        logger.info("%s: %s", person.spec.name, out.getvalue().strip())
 
     def _named(self, text: str) -> str:
         for address, name in self._names.items():
@@ -341,3 +307,19 @@ def _followed(record: ApprovalRecord, facts: Facts) -> bool:
     if record.decision == "approve":
         return bool(winner == record.award_to)
     return bool(winner != record.award_to)
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in os.environ for the block only (the CLI reads its settings and the keystore password there;
+    children started later must not inherit the password)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

@@ -187,8 +187,6 @@ class ScenarioRun:
                 names,
                 self.run_dir / "people",
                 self._say,
-                cwd=ROOT,
-                env=os.environ | {"PYTHONPATH": str(ROOT)},
             )
             self._say(
                 "people deciding approvals: "
