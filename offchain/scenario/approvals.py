@@ -93,6 +93,7 @@ class ApprovalRecord:
     decided_by: str | None = None
     comment: str = ""
     decided_seen_ms: int | None = None
+    played_decision_ms: int | None = None  # when a person the run plays decided it
     decided_wall_s: float | None = None
 
     @property
@@ -104,7 +105,8 @@ class ApprovalRecord:
     def public(self) -> dict[str, Any]:
         latency = None if self.decided_seen_ms is None else round((self.decided_seen_ms - self.requested_ms) / 1000)
         wall = None if self.decided_wall_s is None else round(self.decided_wall_s - self.seen_wall_s, 1)
-        return asdict(self) | {"cfp": self.cfp, "latency_sim_s": latency, "latency_wall_s": wall}
+        raw = {k: v for k, v in asdict(self).items() if not k.endswith("_wall_s")}  # monotonic clock readings
+        return raw | {"cfp": self.cfp, "latency_sim_s": latency, "latency_wall_s": wall}
 
 
 @dataclass
@@ -234,6 +236,7 @@ class ApprovalBoard:
             if record.kind == "award" and record.award_to in person.spec.reject_awards_to:
                 decision = "reject"
             self._decide(person, record, decision)
+            record.played_decision_ms = sim_now_ms
             return
 
     def _decide(self, person: Person, record: ApprovalRecord, decision: str) -> None:

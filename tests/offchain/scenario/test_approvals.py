@@ -120,7 +120,8 @@ def test_the_person_approves_through_the_cli_and_the_agent_accepts_it(
     decision = desk.decision(subject)  # the agent's own verification of the signature and the approver
     assert decision is not None and decision.approved and decision.approver == PERSON.address
     public = record.public()
-    assert public["latency_sim_s"] == 120 and public["cfp"] == 3
+    assert public["latency_sim_s"] == 120 and public["cfp"] == 3 and public["played_decision_ms"] == T0 + 120_000
+    assert "seen_wall_s" not in public and public["latency_wall_s"] is not None
     assert any(line.startswith("approval asked by wholesaler-cambridge (award, 4,600.00 at stake)") for line in said)
     assert any(line.startswith("ops-manager approved: award CFP 3 to supplier-ely") for line in said)
 
