@@ -24,6 +24,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from offchain.agents.state import AgentState
 from offchain.devkeys import LOCAL_CHAIN_IDS, dev_account, dev_oracle_accounts
 from offchain.manifest import DeploymentManifest, ManifestError, load_manifest
 from offchain.sim.clock import aligned_start_ms
@@ -599,12 +600,45 @@ class ScenarioRun:
             "wall_s": round(time.monotonic() - self.wall_start, 1),
             **facts,
             "approvals": self.board.summary() if self.board is not None else [],
+            "shelves": self._shelves(scenario),
             "expectations": [{"name": o.name, "held": o.held, "detail": o.detail} for o in outcomes],
             "audit": audit,
             "transactions": getattr(self, "tx_report", []),
             "agent_restarts": {n: c.restarts for n, c in self.supervisor.children.items() if n.startswith("agent-")},
             "logs": str(self.supervisor.logs_dir),
         }
+
+    def _shelves(self, scenario: Scenario) -> list[dict[str, Any]]:
+        """What the shoppers of retailers with a demand profile asked for, got and missed (off-chain: read from
+        each retailer's own state), and how many purchases the retailer started."""
+        shelves = []
+        for org in scenario.organisations:
+            profiles = org.config.get("demand_profiles") if org.kind == "retailer" else None
+            path = self.run_dir / "agents" / f"{org.name}.sqlite"
+            if not profiles or not path.exists():
+                continue
+            state = AgentState(f"sqlite:///{path}")
+            for product in sorted({str(p["product"]) for p in profiles}):
+                asked = sum(int(d["quantity"]) for d in state.facts("demand").values() if d["product"] == product)
+                lost = sum(int(d["quantity"]) for d in state.facts("lost_sale").values() if d["product"] == product)
+                purchases = [i for i in state.facts("intent").values() if i["product"] == product]
+                shelf = {
+                    "retailer": org.name,
+                    "product": product,
+                    "asked": asked,
+                    "sold": asked - lost,
+                    "lost": lost,
+                    "on_hand": state.stock(product).on_hand,
+                    "purchases": len(purchases),
+                    "received": sum(1 for i in purchases if i["status"] == "received"),
+                }
+                shelves.append(shelf)
+                self._say(
+                    f"{org.name}: shoppers asked for {asked} {product}, {asked - lost} sold, {lost} lost; "
+                    f"{shelf['purchases']} purchase(s) started, {shelf['received']} received, "
+                    f"{shelf['on_hand']} on hand"
+                )
+        return shelves
 
     @staticmethod
     def _facts_summary(follower: Follower) -> dict[str, Any]:
