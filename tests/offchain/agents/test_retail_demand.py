@@ -48,14 +48,14 @@ def _sold(role: RetailerRole) -> int:
 
 
 def test_draws_repeat_for_the_same_seed_product_and_period() -> None:
-    profile = DemandProfileConfig(**PROFILE)
+    profile = DemandProfileConfig.model_validate(PROFILE)
     assert [units_asked(profile, k) for k in range(200)] == [units_asked(profile, k) for k in range(200)]
-    other = DemandProfileConfig(**PROFILE | {"seed": 4})
+    other = DemandProfileConfig.model_validate(PROFILE | {"seed": 4})
     assert [units_asked(profile, k) for k in range(200)] != [units_asked(other, k) for k in range(200)]
 
 
 def test_draws_average_the_daily_mean() -> None:
-    profile = DemandProfileConfig(**PROFILE)
+    profile = DemandProfileConfig.model_validate(PROFILE)
     days = 100
     total = sum(units_asked(profile, T0 // HOUR + k) for k in range(days * 24))
     assert abs(total - 48 * days) < 5 * (48 * days) ** 0.5  # Poisson: five standard deviations
@@ -63,7 +63,7 @@ def test_draws_average_the_daily_mean() -> None:
 
 def test_hours_of_zero_weight_sell_nothing() -> None:
     weights = [0.0] * 8 + [1.0] * 12 + [0.0] * 4  # open 08:00-20:00 UTC
-    profile = DemandProfileConfig(**PROFILE | {"hourly_weights": weights})
+    profile = DemandProfileConfig.model_validate(PROFILE | {"hourly_weights": weights})
     by_hour = np.zeros(24)
     for k in range(30 * 24):
         period = T0 // HOUR + k
@@ -73,10 +73,10 @@ def test_hours_of_zero_weight_sell_nothing() -> None:
 
 
 def test_noise_spreads_the_daily_totals_beyond_poisson() -> None:
-    calm = DemandProfileConfig(**PROFILE)
-    noisy = DemandProfileConfig(**PROFILE | {"noise_cv": 0.5})
+    calm = DemandProfileConfig.model_validate(PROFILE)
+    noisy = DemandProfileConfig.model_validate(PROFILE | {"noise_cv": 0.5})
 
-    def daily(profile: DemandProfileConfig) -> np.ndarray:
+    def daily(profile: DemandProfileConfig) -> np.ndarray[Any, np.dtype[np.int64]]:
         return np.array([sum(units_asked(profile, T0 // HOUR + d * 24 + h) for h in range(24)) for d in range(150)])
 
     assert daily(calm).var() / daily(calm).mean() < 1.5  # Poisson: variance = mean
@@ -92,7 +92,7 @@ def test_sales_are_booked_once_a_period_is_over(tmp_path: Path) -> None:
     shop.act(T0 + HOUR - 1)
     assert _sold(shop) == 0
     shop.act(T0 + 5 * HOUR)
-    profile = DemandProfileConfig(**PROFILE)
+    profile = DemandProfileConfig.model_validate(PROFILE)
     assert _sold(shop) == sum(units_asked(profile, T0 // HOUR + k) for k in range(5))
     asked = {k: v["quantity"] for k, v in shop.state.facts("demand").items()}
     assert sum(asked.values()) == _sold(shop) and all(v["t_ms"] % (HOUR * 1000) == 0
@@ -157,7 +157,7 @@ def test_a_profile_names_a_product_the_retailer_lists(tmp_path: Path) -> None:
 
 def test_hourly_weights_cannot_all_be_zero() -> None:
     with pytest.raises(ValueError, match="not all 0"):
-        DemandProfileConfig(**PROFILE | {"hourly_weights": [0.0] * 24})
+        DemandProfileConfig.model_validate(PROFILE | {"hourly_weights": [0.0] * 24})
 
 
 # ------------------------------------------------------------------ on the chain

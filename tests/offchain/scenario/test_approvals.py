@@ -31,7 +31,7 @@ from tests.offchain.api.conftest import RunningApi, start_api
 
 CHAIN_ID = 31337
 AGENT, OTHER_AGENT, ELY, NEWMARKET = (dev_account(i, CHAIN_ID) for i in (1, 2, 3, 4))
-NAMES = {AGENT.address: "wholesaler-cambridge", OTHER_AGENT.address: "retailer-mill-road",
+NAMES: dict[str, str] = {AGENT.address: "wholesaler-cambridge", OTHER_AGENT.address: "retailer-mill-road",
          ELY.address: "supplier-ely", NEWMARKET.address: "supplier-newmarket"}
 T0 = 1_781_520_000_000  # the requests' simulated time
 OPS = ApproverSpec(name="ops-manager", approves=["wholesaler-cambridge"], after_s=120,
