@@ -579,6 +579,7 @@ class ScenarioRun:
                 *outcomes,
                 Outcome("audit", bool(audit.get("passed")), f"audit exit code {audit.get('exit_code')}"),
             ]
+        shelves = self._shelves(scenario)
         interrupted = self.stop.is_set()
         held = all_held(outcomes)
         for outcome in outcomes:
@@ -600,7 +601,7 @@ class ScenarioRun:
             "wall_s": round(time.monotonic() - self.wall_start, 1),
             **facts,
             "approvals": self.board.summary() if self.board is not None else [],
-            "shelves": self._shelves(scenario),
+            "shelves": shelves,
             "expectations": [{"name": o.name, "held": o.held, "detail": o.detail} for o in outcomes],
             "audit": audit,
             "transactions": getattr(self, "tx_report", []),
