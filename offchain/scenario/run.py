@@ -99,7 +99,6 @@ class ScenarioRun:
         self._admin_token = secrets.token_urlsafe(24)
         self._oracle_token = secrets.token_urlsafe(24)
         self.board: ApprovalBoard | None = None
-        self._board_polled = 0.0
 
     # ------------------------------------------------------------------ entry point
     def execute(self) -> int:
@@ -491,7 +490,7 @@ class ScenarioRun:
                 break
             self.stop.wait(self.settings.poll_interval_s)
         follower.poll()
-        self._poll_board(force=True)
+        self._poll_board()
         return self._outcomes(scenario, follower)
 
     def _outcomes(self, scenario: Scenario, follower: Follower) -> list[Outcome]:
@@ -499,12 +498,11 @@ class ScenarioRun:
         records = list(self.board.records.values()) if self.board is not None else []
         return outcomes + approval_outcomes(scenario.expect.approvals, records, follower.facts)
 
-    def _poll_board(self, force: bool = False) -> None:
-        # The people read the API about once a wall second: often enough for minute-scale delays at 60-90x.
-        if self.board is None or (not force and time.monotonic() - self._board_polled < 1.0):
-            return
-        self._board_polled = time.monotonic()
-        self.board.poll(self.sim_now_ms)
+    def _poll_board(self) -> None:
+        # Every round (ASC_SCENARIO_POLL_INTERVAL_S): one GET /approvals; at 90x a round is ~45 simulated seconds,
+        # the resolution of a person's `after_s`.
+        if self.board is not None:
+            self.board.poll(self.sim_now_ms)
 
     def _check_transactions(self, w3: Web3, scenario: Scenario, from_block: int) -> list[dict[str, Any]]:
         chain_id = int(w3.eth.chain_id)
