@@ -3,8 +3,9 @@
 A retailer's `demand:` sets its product's stock to 0 and its reorder point and order quantity to the demand.
 Scenario faults that are agent behaviour become config knobs: `supplier_silence` at a supplier's place makes
 that supplier `silent` (it never bids), `carrier_no_show` naming a carrier makes it `no_show` (it wins and
-never collects). Each organisation's `config:` is merged in last, key by key, for anything the scenario
-schema does not name.
+never collects). An organisation with `approvals:` names as approvers the addresses of the people who decide
+for it (offchain/scenario/approvals.py). Each organisation's `config:` is merged in last, key by key, for
+anything the scenario schema does not name (e.g. a retailer's `demand_profiles`).
 """
 
 from __future__ import annotations
