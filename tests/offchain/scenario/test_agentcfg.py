@@ -9,10 +9,11 @@ import pytest
 
 from offchain.agents.config import load_config
 from offchain.scenario.agentcfg import AgentConfigError, agent_config, write_agent_configs
+from offchain.scenario.approvals import approvers_by_organisation, people, person_account
 from offchain.sim.roads import RoadGraph
-from offchain.sim.scenario import Scenario, parse_scenario
+from offchain.sim.scenario import Scenario, load_scenario, parse_scenario
 
-from .conftest import default_scenario
+from .conftest import SCENARIOS, default_scenario
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +69,28 @@ def test_an_invalid_agent_config_names_file_organisation_and_field(graph: RoadGr
     data["organisations"][2]["config"] = {"buying": {"commit_s": 0}}
     with pytest.raises(AgentConfigError, match=r"test.yaml: organisations.2 \(wholesaler-cambridge\).*buying.commit_s"):
         write_agent_configs(parse_scenario(data, graph, "test.yaml"), "test.yaml", tmp_path, approvers=None)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.rglob("*.yaml")), ids=lambda p: str(p.relative_to(SCENARIOS)))
+def test_every_shipped_scenario_gives_valid_agent_configs(graph: RoadGraph, path: Path, tmp_path: Path) -> None:
+    """Including the long ones (not played in CI): a config mistake there shows up here."""
+    s = load_scenario(path, graph)
+    approvers = approvers_by_organisation(people(s.approvers, s.organisations), 31337)
+    for name, config in write_agent_configs(s, path.name, tmp_path, approvers).items():
+        assert load_config(config).name == name
+
+
+def test_a_person_who_approves_for_an_organisation_is_its_approver(graph: RoadGraph, tmp_path: Path) -> None:
+    s = load_scenario(SCENARIOS / "award_approval.yaml", graph)
+    approvers = approvers_by_organisation(people(s.approvers, s.organisations), 31337)
+    paths = write_agent_configs(s, "award_approval.yaml", tmp_path, approvers)
+    config = load_config(paths["wholesaler-cambridge"])
+    assert config.approvals.approvers == [person_account(0, 31337).address]
+    assert config.approvals.award_value_limit == 1_000_000_000
+
+
+def test_a_retailers_demand_profile_reaches_its_agent(graph: RoadGraph, tmp_path: Path) -> None:
+    s = load_scenario(SCENARIOS / "long" / "retail_day.yaml", graph)
+    config = load_config(write_agent_configs(s, "retail_day.yaml", tmp_path, None)["retailer-histon"])
+    (profile,) = config.demand_profiles
+    assert (profile.product, profile.mean_per_day, profile.seed) == ("beef-chilled", 70, 12)
