@@ -148,6 +148,7 @@ class ApprovalBoard:
             self.people.append(Person(spec, account, path, orgs))
         self.records: dict[str, ApprovalRecord] = {}
         self._decided_by_us: set[str] = set()
+        self._after: int | None = None
         self._client = httpx.Client(base_url=api_url, timeout=10)
 
     def who(self, address: str) -> str:
@@ -163,8 +164,8 @@ class ApprovalBoard:
     # ------------------------------------------------------------------ each round
     def poll(self, sim_now_ms: int) -> None:
         try:
-            items = self._all()
-        except (httpx.HTTPError, ValueError) as exc:
+            items = self._new_requests() + self._undecided()
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
             logger.warning("approvals unreadable from the API: %s", exc)
             items = []
         for item in items:
@@ -173,18 +174,29 @@ class ApprovalBoard:
             if record.decision is None and record.id not in self._decided_by_us:
                 self._maybe_decide(record, sim_now_ms)
 
-    def _all(self) -> list[dict[str, Any]]:
+    def _new_requests(self) -> list[dict[str, Any]]:
+        """Requests that arrived since the last round (`seq` after the highest seen), page by page."""
         items: list[dict[str, Any]] = []
-        after: int | None = None
         while True:
-            params: dict[str, Any] = {"limit": 100} | ({"after": after} if after is not None else {})
+            params: dict[str, Any] = {"limit": 100} | ({"after": self._after} if self._after is not None else {})
             response = self._client.get("/approvals", params=params)
             response.raise_for_status()
             page = response.json()
             items += page["items"]
-            after = page.get("next_after")
-            if after is None:
+            if page["items"]:
+                self._after = max(int(i["seq"]) for i in page["items"])
+            if page.get("next_after") is None:
                 return items
+
+    def _undecided(self) -> list[dict[str, Any]]:
+        """The requests still waiting, read again (a decision may have come from anyone: the dapp, the CLI)."""
+        fresh = []
+        for record in list(self.records.values()):
+            if record.decision is None:
+                response = self._client.get(f"/approvals/{record.id}")
+                response.raise_for_status()
+                fresh.append(dict(response.json()))
+        return fresh
 
     def _observe(self, item: dict[str, Any], sim_now_ms: int) -> None:
         record = self.records.get(item["id"])

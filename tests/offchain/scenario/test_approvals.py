@@ -13,7 +13,7 @@ import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from offchain.agents.approvals import ApprovalDesk, HttpApprovalsApi
+from offchain.agents.approvals import ApprovalDesk, HttpApprovalsApi, sign_decision
 from offchain.agents.state import AgentState
 from offchain.devkeys import dev_account
 from offchain.scenario.approvals import (
@@ -148,6 +148,24 @@ def test_requests_of_organisations_the_person_does_not_decide_for_are_left_alone
     board.poll(T0 + 3_600_000)
     assert board.records[approval_id].decision is None
     assert board.records[approval_id].agent == "retailer-mill-road"
+
+
+def test_a_decision_taken_elsewhere_is_read_and_the_person_leaves_it(
+    api: RunningApi, board: ApprovalBoard, tmp_path: Path, said: list[str]
+) -> None:
+    colleague = dev_account(60, CHAIN_ID)  # another approver of the agent, deciding on the dapp
+    state = AgentState(f"sqlite:///{tmp_path / 'agent.sqlite'}")
+    desk = ApprovalDesk(state, AGENT.address, bytes(AGENT.key), [PERSON.address, colleague.address],
+                        HttpApprovalsApi(httpx.Client(base_url=api.base_url, timeout=10)))
+    subject = _ask(desk, ELY.address)
+    approval_id = state.fact("approval", subject)["id"]  # type: ignore[index]
+    board.poll(T0)
+    decision = sign_decision(approval_id, "reject", bytes(colleague.key), colleague.address, "no", T0)
+    assert httpx.post(f"{api.base_url}/approvals/{approval_id}/decision", json=decision).status_code == 201
+    record = _until_decided(board, approval_id, T0 + 60_000)  # before the person's 120 s
+    assert (record.decision, record.decided_by, record.played_decision_ms) == ("reject", colleague.address[:10], None)
+    board.poll(T0 + 600_000)
+    assert not any(line.startswith("ops-manager could not decide") for line in said)  # it did not try
 
 
 def test_the_persons_keystore_holds_their_own_key_encrypted(board: ApprovalBoard) -> None:
