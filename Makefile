@@ -23,8 +23,8 @@ NPM_STAMP := node_modules/.lock-$(shell sha256sum package-lock.json | cut -c1-16
 SLITHER_STAMP := $(SLITHER_VENV)/.lock-$(shell sha256sum .ci/slither-requirements.txt | cut -c1-16)
 
 .PHONY: help setup test test-python test-contracts test-oracle-node lint slither chain chain-stop deploy demo \
-        demo-scripted audit api openapi bench-gas bench-detect bench-nab-heldout bench-api bench-oracle bench-agents bench-agents-ai \
-        evaluate ipfs-node clean test-agents scenario test-scenarios
+        demo-scripted audit api openapi bench-gas bench-detect bench-nab-heldout bench-api bench-oracle bench-agents \
+        bench-agents-ai evaluate ipfs-node clean test-agents scenario test-scenarios scenario-long
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -120,6 +120,11 @@ scenario: setup  ## run SCENARIO=file.yaml headless on its own chain (SPEED=60);
 
 test-scenarios: setup  ## every shipped scenario headless and sped up, and the agent crash-and-restart run (minutes)
 	pytest -p no:pytest-brownie -q tests/offchain/scenario
+
+scenario-long: setup  ## the long scenarios (offchain/sim/scenarios/long, not in CI) headless at 120x, one by one
+	for f in offchain/sim/scenarios/long/*.yaml; do \
+	  python -m offchain.scenario run $$f --speed 120 --json $(STATE_DIR)/scenario/$$(basename $$f .yaml)-summary.json \
+	  || exit 1; done
 
 audit: setup  ## verify the local chain's history from events alone -> .state/audit/report.md (+ .html, plots)
 	python -m offchain.audit --manifest $(STATE_DIR)/deployments/asc-local.json --report $(STATE_DIR)/audit/report.md

@@ -95,6 +95,29 @@ class BuyingConfig(_Strict):
     sla: SlaConfig = SlaConfig()
 
 
+class DemandProfileConfig(_Strict):
+    """Retailers: shoppers buying one product from the shelf (offchain/agents/roles/retailer.py). Each period
+    the number of units asked for is a Poisson draw around `mean_per_day` shaped by `hourly_weights` (UTC hour
+    of the period's start, relative weights) and, with `noise_cv`, by a day-to-day level drawn from a gamma of
+    mean 1; every draw is seeded by (`seed`, product, period), so a restart or a rerun sells the same."""
+
+    product: str = Field(min_length=1, max_length=32)
+    mean_per_day: float = Field(gt=0, le=1_000_000, description="Units asked for per day on average.")
+    hourly_weights: list[float] = Field(
+        default_factory=lambda: [1.0] * 24, min_length=24, max_length=24, description="UTC hours 0-23."
+    )
+    noise_cv: float = Field(default=0.0, ge=0, le=2, description="Coefficient of variation of the daily level.")
+    period_s: int = Field(default=3600, ge=60, le=86_400, description="Sales are booked once per period.")
+    seed: int = Field(default=0, ge=0)
+
+    @field_validator("hourly_weights")
+    @classmethod
+    def _weights(cls, values: list[float]) -> list[float]:
+        if any(v < 0 for v in values) or sum(values) <= 0:
+            raise ValueError("hourly weights must be >= 0 and not all 0")
+        return values
+
+
 class Vehicle(_Strict):
     id: str = Field(min_length=1, description="Vehicle id in the world (the scenario names it).")
     reefer: bool = True
@@ -152,6 +175,7 @@ class AgentConfig(_Strict):
     handover_places: list[str] = Field(default_factory=list, description="Carriers: where a reroute meets.")
     approvals: ApprovalsConfig = ApprovalsConfig()
     faults: FaultsConfig = FaultsConfig()
+    demand_profiles: list[DemandProfileConfig] = Field(default_factory=list, description="Retailers' shoppers.")
     metadata_uri: str = Field(default="", max_length=256)
 
     @model_validator(mode="after")
@@ -165,6 +189,14 @@ class AgentConfig(_Strict):
         names = [p.product for p in self.products]
         if len(names) != len(set(names)):
             raise ValueError("a product is listed twice")
+        if self.demand_profiles and self.kind is not AgentKind.RETAILER:
+            raise ValueError(f"a {self.kind} has no `demand_profiles` (retailers sell to shoppers)")
+        profiled = [d.product for d in self.demand_profiles]
+        if len(profiled) != len(set(profiled)):
+            raise ValueError("a product has two demand profiles")
+        for product in profiled:
+            if product not in names:
+                raise ValueError(f"demand profile for {product!r}, which is not in `products`")
         return self
 
     @property

@@ -3,12 +3,14 @@
 A retailer's `demand:` sets its product's stock to 0 and its reorder point and order quantity to the demand.
 Scenario faults that are agent behaviour become config knobs: `supplier_silence` at a supplier's place makes
 that supplier `silent` (it never bids), `carrier_no_show` naming a carrier makes it `no_show` (it wins and
-never collects). Each organisation's `config:` is merged in last, key by key, for anything the scenario
-schema does not name.
+never collects). An organisation with `approvals:` names as approvers the addresses of the people who decide
+for it (offchain/scenario/approvals.py). Each organisation's `config:` is merged in last, key by key, for
+anything the scenario schema does not name (e.g. a retailer's `demand_profiles`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def agent_config(scenario: Scenario, org: OrganisationSpec, approver: str | None) -> dict[str, Any]:
+def agent_config(scenario: Scenario, org: OrganisationSpec, approvers: list[str] | None) -> dict[str, Any]:
     silent = any(isinstance(f, SupplierSilence) and f.supplier == org.place for f in scenario.faults)
     no_show = any(isinstance(f, CarrierNoShow) and f.carrier == org.name for f in scenario.faults)
     demand = {d.product: d for d in scenario.demand if d.retailer == org.name}
@@ -66,21 +68,24 @@ def agent_config(scenario: Scenario, org: OrganisationSpec, approver: str | None
     }
     if org.kind == "carrier":
         config["fleet"] = {"vehicles": [{"id": v} for v in org.fleet], "carrier_name": org.name}
-    if org.approvals is not None and approver is not None:
+    if org.approvals is not None and approvers:
         config["approvals"] = {
-            "approvers": [approver],
+            "approvers": list(approvers),
             "award_value_limit": org.approvals.award_limit,
             "verdict_severity": org.approvals.verdict_severity,
         }
     return _merge(config, org.config)
 
 
-def write_agent_configs(scenario: Scenario, source: str, out_dir: Path, approver: str | None) -> dict[str, Path]:
-    """One validated YAML per organisation in `out_dir`; {organisation name: path}."""
+def write_agent_configs(
+    scenario: Scenario, source: str, out_dir: Path, approvers: Mapping[str, list[str]] | None
+) -> dict[str, Path]:
+    """One validated YAML per organisation in `out_dir`; {organisation name: path}. `approvers`: {organisation:
+    the addresses that decide its approvals} (offchain/scenario/approvals.py)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for i, org in enumerate(scenario.organisations):
-        data = agent_config(scenario, org, approver)
+        data = agent_config(scenario, org, (approvers or {}).get(org.name))
         try:
             AgentConfig.model_validate(data)
         except ValidationError as exc:

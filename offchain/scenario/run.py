@@ -24,6 +24,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from offchain.agents.state import AgentState
 from offchain.devkeys import LOCAL_CHAIN_IDS, dev_account, dev_oracle_accounts
 from offchain.manifest import DeploymentManifest, ManifestError, load_manifest
 from offchain.sim.clock import aligned_start_ms
@@ -31,6 +32,7 @@ from offchain.sim.roads import RoadGraph
 from offchain.sim.scenario import Scenario, ScenarioError, load_scenario
 
 from .agentcfg import AgentConfigError, write_agent_configs
+from .approvals import ApprovalBoard, approval_outcomes, approvers_by_organisation, people
 from .expect import Outcome, all_held, chain_outcomes
 from .processes import PortPool, ProcessError, Supervisor, http_ok, wait_until
 from .progress import Follower
@@ -96,6 +98,7 @@ class ScenarioRun:
         self._joining: dict[str, tuple[int, int]] = {}  # organisation -> (key offset, simulated start)
         self._admin_token = secrets.token_urlsafe(24)
         self._oracle_token = secrets.token_urlsafe(24)
+        self.board: ApprovalBoard | None = None
 
     # ------------------------------------------------------------------ entry point
     def execute(self) -> int:
@@ -121,6 +124,8 @@ class ScenarioRun:
             return EXIT_FAILED
         finally:
             self._say("stopping every process of the run ...")
+            if self.board is not None:
+                self.board.close()
             self.supervisor.stop_all(last=("api", "anvil"))
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -151,9 +156,12 @@ class ScenarioRun:
             raise RunInputError("--manifest (reuse a deployment) and --deploy-to (deploy afresh) exclude each other")
         self.scenario = scenario
         self.scenario_policy = scenario.oracle_policy
+        self.persons = people(scenario.approvers, scenario.organisations)
+        # The people's dev keys do not depend on the chain id; any local one derives the same addresses.
+        approvers = approvers_by_organisation(self.persons, min(LOCAL_CHAIN_IDS))
         try:
             self.agent_configs = write_agent_configs(
-                scenario, self.options.scenario_path.name, self.run_dir / "agents", approver=None
+                scenario, self.options.scenario_path.name, self.run_dir / "agents", approvers
             )
         except AgentConfigError as exc:
             raise RunInputError(str(exc)) from None
@@ -171,6 +179,21 @@ class ScenarioRun:
         if self.options.dapp:
             self._dapp()
         names = self._names(w3, scenario, manifest)
+        if self.persons:
+            self.board = ApprovalBoard(
+                self.started.api_url,
+                self.persons,
+                self.chain_id,
+                names,
+                self.run_dir / "people",
+                self._say,
+            )
+            self._say(
+                "people deciding approvals: "
+                + "; ".join(
+                    f"{p.name} for {', '.join(p.approves)} ({p.decision}, after {p.after_s:g} s)" for p in self.persons
+                )
+            )
         follower = Follower(w3, manifest, names, self._say, from_block=int(w3.eth.block_number) + 1)
         outcomes = self._follow(scenario, follower)
         self.tx_report = self._check_transactions(w3, scenario, follower.first_block)
@@ -454,7 +477,8 @@ class ScenarioRun:
             self._tend_children()
             self._tick_clock()
             self._join_due_agents()
-            outcomes = chain_outcomes(expect, follower.facts)
+            self._poll_board()
+            outcomes = self._outcomes(scenario, follower)
             if outcomes and all_held(outcomes) and not expect.is_empty():
                 self._say("every expectation read from the chain holds")
                 break
@@ -466,7 +490,19 @@ class ScenarioRun:
                 break
             self.stop.wait(self.settings.poll_interval_s)
         follower.poll()
-        return chain_outcomes(expect, follower.facts)
+        self._poll_board()
+        return self._outcomes(scenario, follower)
+
+    def _outcomes(self, scenario: Scenario, follower: Follower) -> list[Outcome]:
+        outcomes = chain_outcomes(scenario.expect, follower.facts)
+        records = list(self.board.records.values()) if self.board is not None else []
+        return outcomes + approval_outcomes(scenario.expect.approvals, records, follower.facts)
+
+    def _poll_board(self) -> None:
+        # Every round (ASC_SCENARIO_POLL_INTERVAL_S): one GET /approvals; at 90x a round is ~45 simulated seconds,
+        # the resolution of a person's `after_s`.
+        if self.board is not None:
+            self.board.poll(self.sim_now_ms)
 
     def _check_transactions(self, w3: Web3, scenario: Scenario, from_block: int) -> list[dict[str, Any]]:
         chain_id = int(w3.eth.chain_id)
@@ -541,6 +577,7 @@ class ScenarioRun:
                 *outcomes,
                 Outcome("audit", bool(audit.get("passed")), f"audit exit code {audit.get('exit_code')}"),
             ]
+        shelves = self._shelves(scenario)
         interrupted = self.stop.is_set()
         held = all_held(outcomes)
         for outcome in outcomes:
@@ -561,12 +598,46 @@ class ScenarioRun:
             "simulated_minutes": round((self.sim_now_ms - self.sim_start_ms) / 60_000, 1),
             "wall_s": round(time.monotonic() - self.wall_start, 1),
             **facts,
+            "approvals": self.board.summary() if self.board is not None else [],
+            "shelves": shelves,
             "expectations": [{"name": o.name, "held": o.held, "detail": o.detail} for o in outcomes],
             "audit": audit,
             "transactions": getattr(self, "tx_report", []),
             "agent_restarts": {n: c.restarts for n, c in self.supervisor.children.items() if n.startswith("agent-")},
             "logs": str(self.supervisor.logs_dir),
         }
+
+    def _shelves(self, scenario: Scenario) -> list[dict[str, Any]]:
+        """What the shoppers of retailers with a demand profile asked for, got and missed (off-chain: read from
+        each retailer's own state), and how many purchases the retailer started."""
+        shelves = []
+        for org in scenario.organisations:
+            profiles = org.config.get("demand_profiles") if org.kind == "retailer" else None
+            path = self.run_dir / "agents" / f"{org.name}.sqlite"
+            if not profiles or not path.exists():
+                continue
+            state = AgentState(f"sqlite:///{path}")
+            for product in sorted({str(p["product"]) for p in profiles}):
+                asked = sum(int(d["quantity"]) for d in state.facts("demand").values() if d["product"] == product)
+                lost = sum(int(d["quantity"]) for d in state.facts("lost_sale").values() if d["product"] == product)
+                purchases = [i for i in state.facts("intent").values() if i["product"] == product]
+                shelf = {
+                    "retailer": org.name,
+                    "product": product,
+                    "asked": asked,
+                    "sold": asked - lost,
+                    "lost": lost,
+                    "on_hand": state.stock(product).on_hand,
+                    "purchases": len(purchases),
+                    "received": sum(1 for i in purchases if i["status"] == "received"),
+                }
+                shelves.append(shelf)
+                self._say(
+                    f"{org.name}: shoppers asked for {asked} {product}, {asked - lost} sold, {lost} lost; "
+                    f"{shelf['purchases']} purchase(s) started, {shelf['received']} received, "
+                    f"{shelf['on_hand']} on hand"
+                )
+        return shelves
 
     @staticmethod
     def _facts_summary(follower: Follower) -> dict[str, Any]:
@@ -605,6 +676,9 @@ class ScenarioRun:
                 self._say(f"  {label}: {url}")
         while not self.stop.wait(1.0):
             self._tend_children()
+            if self.board is not None:  # the people keep deciding what the agents still ask
+                self._tick_clock()
+                self._poll_board()
 
     # ------------------------------------------------------------------ helpers
     def _names(self, w3: Web3, scenario: Scenario, manifest: DeploymentManifest) -> dict[str, str]:

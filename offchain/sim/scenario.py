@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .roads import RoadGraph
-from .story import DemandSpec, Expectations, OrganisationSpec
+from .story import ApproverSpec, DemandSpec, Expectations, OrganisationSpec
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$")]
 Minutes = Annotated[float, Field(ge=0)]
@@ -160,6 +160,7 @@ class Scenario(_Model):
     faults: list[Fault] = []
     organisations: list[OrganisationSpec] = Field(default_factory=list, description="Agent-played runs.")
     demand: list[DemandSpec] = Field(default_factory=list)
+    approvers: list[ApproverSpec] = Field(default_factory=list, description="People the orchestrator plays.")
     expect: Expectations = Expectations()
     oracle_policy: dict[str, str | int | bool] = Field(
         default_factory=dict,
@@ -277,9 +278,40 @@ def _check_organisations(scenario: Scenario, graph: RoadGraph) -> list[tuple[str
             problems.append(
                 (f"demand.{i}.retailer", f"unknown retailer {demand.retailer!r} (known: {', '.join(retailers)})")
             )
+    problems.extend(_check_approvers(scenario))
     for i, carrier in enumerate(scenario.expect.penalties_on):
         if carrier not in carriers:
             problems.append((f"expect.penalties_on.{i}", f"unknown carrier {carrier!r} (known: {', '.join(carriers)})"))
+    return problems
+
+
+def _check_approvers(scenario: Scenario) -> list[tuple[str, str]]:
+    """Approvers decide for organisations that ask for approvals; approval expectations name known people."""
+    problems: list[tuple[str, str]] = []
+    orgs = {o.name: o for o in scenario.organisations}
+    people = [a.name for a in scenario.approvers]
+    if len(people) != len(set(people)):
+        problems.append(("approvers", "an approver is named twice"))
+    for i, person in enumerate(scenario.approvers):
+        if person.name in orgs:
+            problems.append((f"approvers.{i}.name", f"{person.name!r} is an organisation, not a person"))
+        for j, name in enumerate(person.approves):
+            if name not in orgs:
+                problems.append((f"approvers.{i}.approves.{j}", f"unknown organisation {name!r}"))
+            elif orgs[name].approvals is None:
+                problems.append((f"approvers.{i}.approves.{j}", f"{name} has no `approvals:` limits to ask under"))
+        for j, name in enumerate(person.reject_awards_to):
+            if name not in orgs:
+                problems.append((f"approvers.{i}.reject_awards_to.{j}", f"unknown organisation {name!r}"))
+    for i, org in enumerate(scenario.organisations):
+        decided = any(org.name in a.approves for a in scenario.approvers)
+        if org.approvals is not None and not decided and not org.approvals.auto_approve:
+            problems.append((f"organisations.{i}.approvals", f"nobody in `approvers:` decides for {org.name}"))
+    for i, want in enumerate(scenario.expect.approvals):
+        if want.by is not None and want.by not in people and want.by != "auto-approver":
+            problems.append((f"expect.approvals.{i}.by", f"unknown approver {want.by!r}"))
+        if want.agent is not None and want.agent not in orgs:
+            problems.append((f"expect.approvals.{i}.agent", f"unknown organisation {want.agent!r}"))
     return problems
 
 

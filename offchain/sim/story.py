@@ -24,8 +24,9 @@ class _Model(BaseModel):
 
 
 class ApprovalSpec(_Model):
-    """Human in the loop: decisions above these limits wait for an approver (the orchestrator approves them
-    with the approver's development key when `auto_approve` is set, so a headless run can finish)."""
+    """Human in the loop: decisions above these limits wait for an approver. The people named in the scenario's
+    `approvers:` decide them; when nobody there approves for this organisation and `auto_approve` is set, the
+    orchestrator plays an `auto-approver` who approves at once, so a headless run can finish."""
 
     award_limit: int = Field(ge=0, description="Awards above this value (base units) wait for approval.")
     verdict_severity: int = Field(default=255, ge=1, le=255, description="Verdict actions at/above this wait.")
@@ -70,6 +71,21 @@ class OrganisationSpec(_Model):
         return self
 
 
+class ApproverSpec(_Model):
+    """A person the orchestrator plays (offchain/scenario/approvals.py): with their own development key they
+    read the API's pending approvals of the organisations in `approves` and decide each with the agents' CLI
+    (`python -m offchain.agents approve`), `after_s` simulated seconds after the request appeared (a person
+    takes a while). Awards recommended to an organisation in `reject_awards_to` are rejected; everything else
+    gets `decision`."""
+
+    name: Id
+    approves: list[Id] = Field(min_length=1, description="Organisations whose approval requests this person decides.")
+    decision: Literal["approve", "reject"] = "approve"
+    after_s: float = Field(default=120, ge=0, le=86_400, description="Simulated seconds before deciding.")
+    reject_awards_to: list[Id] = Field(default_factory=list, description="Awards to these are rejected.")
+    comment: str = Field(default="", max_length=200)
+
+
 class DemandSpec(_Model):
     """A retail order: at `at_min` the retailer orders `quantity` units of `product` from its wholesaler.
 
@@ -90,6 +106,17 @@ class VerdictExpectation(_Model):
     min: int = Field(default=1, ge=1)
 
 
+class ApprovalExpectation(_Model):
+    """At least `min` approval requests of `kind` decided `decision` (by the person `by`, for the organisation
+    `agent`), each followed on-chain: an approved award went to the recommended bidder, a rejected one did not."""
+
+    kind: Literal["award", "verdict_action"] = "award"
+    decision: Literal["approve", "reject"]
+    by: Id | None = None
+    agent: Id | None = None
+    min: int = Field(default=1, ge=1)
+
+
 class Expectations(_Model):
     """Outcomes read from chain events (and the audit) once the run ends."""
 
@@ -100,6 +127,7 @@ class Expectations(_Model):
     escrows_settled: bool = Field(default=False, description="Every order opened in the run is settled.")
     audit_pass: bool = True
     no_duplicate_transactions: bool = True
+    approvals: list[ApprovalExpectation] = Field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.delivered_min or self.verdicts or self.reroute_awarded or self.penalties_on)
+        return not (self.delivered_min or self.verdicts or self.reroute_awarded or self.penalties_on or self.approvals)

@@ -137,6 +137,9 @@ class GoodsBuyer(ApprovalGate, Role):
             self.state.update_fact("intent", intent["n"], status="failed", error="no award before the deadline")
             self.say("cfp", cfp_id, BROADCAST, Performative.INFORM, f"CFP {cfp_id} closed without an award")
             return
+        if not bids and self.revealed_bids(cfp_id):
+            self._withdraw_call(intent, cfp_id)
+            return
         buying = self.cfg.buying
         decision = choose_award(bids, now_s=now_s, deadline_s=cfp["window_end"], risk=self.risk,
                                 weights=Weights(buying.price_weight, buying.eta_weight, buying.risk_weight))
@@ -162,6 +165,20 @@ class GoodsBuyer(ApprovalGate, Role):
         if outcome.done and not outcome.ok:
             log.error("award of CFP %d failed: %s", cfp_id, outcome.error)
             self.state.update_fact("intent", intent["n"], exclude=[*intent.get("exclude", []), winner.bidder])
+
+    def _withdraw_call(self, intent: dict[str, Any], cfp_id: int) -> None:
+        """Every revealed bid is excluded (rejected by the approver, or a seller that let us down): waiting for
+        the award deadline gains nothing, so the call is cancelled now and the intent fails; the next reorder
+        check tenders afresh, where every seller may bid again and an award above the limit asks again."""
+        outcome = self.ctx.act(f"cancel-cfp:{cfp_id}", self.ctx.chain.procurement.functions.cancel(cfp_id),
+                               f"cancel CFP {cfp_id}: every bid was rejected")
+        if not outcome.done:
+            return
+        self.state.update_fact("intent", intent["n"], status="failed",
+                               error="every revealed bid was rejected" if outcome.ok else outcome.error)
+        self.say("cfp", cfp_id, BROADCAST, Performative.INFORM,
+                 f"{self.cfg.name} withdraws CFP {cfp_id}: every bid was rejected; it will call for proposals again",
+                 tx_hash=outcome.tx_hash)
 
     def on_cfp_awarded(self, e: ChainEvent) -> None:
         cfp = self.state.fact("cfp", e.args["cfpId"]) or {}

@@ -87,3 +87,40 @@ def test_check_deployment_without_a_manifest_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "no usable deployment" in done.stderr
+
+
+def _with_approver(**person: object) -> dict[str, object]:
+    data = default_scenario()
+    data["organisations"][2]["approvals"] = {"award_limit": 1_000_000_000, "auto_approve": False}
+    data["approvers"] = [{"name": "ops-manager", "approves": ["wholesaler-cambridge"]} | person]
+    return data
+
+
+def test_an_approver_for_an_unknown_organisation_names_the_field(tmp_path: Path) -> None:
+    data = _with_approver(approves=["wholesaler-oxford"])
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: approvers.0.approves.0: unknown organisation 'wholesaler-oxford'" in done.stderr
+
+
+def test_an_approver_for_an_organisation_without_limits_names_the_field(tmp_path: Path) -> None:
+    data = _with_approver(approves=["wholesaler-cambridge", "cam-logistics"])
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: approvers.0.approves.1: cam-logistics has no `approvals:` limits" in done.stderr
+
+
+def test_approvals_nobody_decides_name_the_organisation(tmp_path: Path) -> None:
+    data = _with_approver()
+    del data["approvers"]
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: organisations.2.approvals: nobody in `approvers:` decides for wholesaler-cambridge" in done.stderr
+
+
+def test_an_approval_expectation_naming_an_unknown_person_names_the_field(tmp_path: Path) -> None:
+    data = _with_approver()
+    data["expect"]["approvals"] = [{"decision": "approve", "by": "cfo"}]
+    done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
+    assert done.returncode == 2
+    assert "bad.yaml: expect.approvals.0.by: unknown approver 'cfo'" in done.stderr

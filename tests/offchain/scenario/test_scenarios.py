@@ -31,3 +31,4 @@ def test_scenario_meets_its_expectations(name: str, tmp_path: Path) -> None:
     assert summary["chain_id"] == 31337 and Path(summary["manifest"]).exists()
     assert all(e["held"] for e in summary["expectations"])
     assert summary["audit"]["passed"]
+    assert all(a["decision"] for a in summary["approvals"]), "an approval was left waiting"
