@@ -55,6 +55,11 @@ def anvil(port: int, chain_id: int, timeout_s: float = 20) -> Iterator[str]:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"anvil did not start on port {port}")
             time.sleep(0.1)
+        # Whoever answers may be another process that took the port first (anvil then exits with "Address
+        # already in use" a moment later): a test must never deploy onto someone else's chain.
+        time.sleep(0.3)
+        if proc.poll() is not None:
+            raise RuntimeError(f"anvil exited ({proc.returncode}): port {port} is taken by another process")
         yield url
     finally:
         proc.terminate()
