@@ -125,6 +125,10 @@ def wait_until(what: str, ready: Callable[[], bool], child: Child | None, timeou
         if child is not None and child.popen.poll() is not None:
             raise ProcessError(f"{what} exited with {child.popen.returncode}:\n{child.tail()}")
         if ready():
+            # What answered may be another program on that port: ours then exits ("address already in use").
+            time.sleep(0.2)
+            if child is not None and child.popen.poll() is not None:
+                raise ProcessError(f"{what} exited with {child.popen.returncode}:\n{child.tail()}")
             return
         time.sleep(0.2)
     raise ProcessError(f"{what} not ready after {timeout_s:.0f} s" + (f":\n{child.tail()}" if child else ""))

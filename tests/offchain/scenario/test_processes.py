@@ -82,3 +82,11 @@ def test_port_pool_skips_taken_ports_and_stays_in_range() -> None:
         assert pool.take() == port + 1
         with pytest.raises(ProcessError, match="no free port"):
             pool.take()
+
+
+def test_a_child_that_exits_right_after_something_answered_for_it_is_an_error(tmp_path: Path) -> None:
+    # Another program on the child's port answers the readiness check; the child itself then fails to bind.
+    sup = Supervisor(tmp_path / "logs", tmp_path, stop_timeout_s=2)
+    child = sup.start("loser", ["sh", "-c", "sleep 0.1; echo 'address already in use'; exit 3"], os.environ)
+    with pytest.raises(ProcessError, match="loser exited with 3"):
+        wait_until("loser", lambda: True, child, 10)
