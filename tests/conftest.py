@@ -5,10 +5,10 @@ things inside a group (the repository's brownie build folder, brownie's network 
 so every test belongs to exactly one of two groups that never share any of them, and each group runs on one
 worker in collection order, as a plain sequential run would:
 
-- `scenarios`: the orchestrator's runs (tests/offchain/scenario) and the dapp's end-to-end run — each a whole
-  chain, API, oracle network and agents in a temporary folder on ports 9310-9339 / 9540-9599, mostly waiting for
-  simulated time, so they overlap well with the CPU-bound rest;
-- `suite`: everything else.
+- `scenarios`: the orchestrator's runs of tests/offchain/scenario — each a whole chain, API, oracle network and
+  agents in a temporary folder on ports 9310-9339, mostly waiting for simulated time, so they overlap well with
+  the CPU-bound rest (the longest group: ~14 min);
+- `suite`: everything else, the dapp's end-to-end run (ports 9540-9599) included.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 _TESTS = Path(__file__).resolve().parent
-_SCENARIO_PATHS = (_TESTS / "offchain" / "scenario", _TESTS / "frontend" / "test_e2e.py")
+_SCENARIOS = _TESTS / "offchain" / "scenario"
 
 
 def _group(path: Path) -> str:
-    return "scenarios" if any(path == p or p in path.parents for p in _SCENARIO_PATHS) else "suite"
+    return "scenarios" if _SCENARIOS in path.parents else "suite"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

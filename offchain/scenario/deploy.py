@@ -50,41 +50,44 @@ def deploy(rpc_url: str, manifest_path: Path, work: Path, oracles: int, threshol
 
     work.parent.mkdir(parents=True, exist_ok=True)
     with (work.parent / f"{work.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one compile of the shared copy at a time
+        # One run at a time uses the shared copy, from compile to the last deployment: brownie records live
+        # deployments in its build folder whatever we patch, and a run beside would load those records.
+        fcntl.flock(lock, fcntl.LOCK_EX)
         project_copy(work)
         os.chdir(work)  # brownie resolves the copy's `node_modules/...` remappings from the working directory
         # brownie caches live deployments per chain id and fails to connect once a cached address has no code
         # (every run starts a new chain with the same id); the manifest is the record, not that cache.
         shutil.rmtree(work / "build" / "deployments", ignore_errors=True)
         proj = project.load(work, name="AscScenarioProject")
-    proj.load_config()
-    proj._add_to_main_namespace()
-    CONFIG.argv["silent"] = True
-    # A chain whose clock a sped-up run moved ahead of the wall clock looks like a slow chain to brownie, which
-    # then caches block queries: a stale nonce breaks the address prediction of deploy_suite.
-    CONFIG.settings["eager_caching"] = False
-    import brownie.network.contract as contract_module
+        proj.load_config()
+        proj._add_to_main_namespace()
+        CONFIG.argv["silent"] = True
+        # A chain whose clock a sped-up run moved ahead of the wall clock looks like a slow chain to brownie,
+        # which then caches block queries: a stale nonce breaks the address prediction of deploy_suite.
+        CONFIG.settings["eager_caching"] = False
+        import brownie.network.contract as contract_module
 
-    # brownie 1.22.2's compiled deployment cache raises in a thread for every contract on live networks (the
-    # README's quirks); the manifest is the record, so that cache is not written at all.
-    contract_module._add_deployment = lambda *_args, **_kwargs: None  # type: ignore[attr-defined]
-    CONFIG.networks[NETWORK] = {"id": NETWORK, "host": rpc_url, "chainid": "31337", "name": NETWORK}
-    network.connect(NETWORK)
+        # brownie 1.22.2's compiled deployment cache raises in a thread for every contract on live networks
+        # (the README's quirks); the manifest is the record, so that cache is not written at all.
+        contract_module._add_deployment = lambda *_args, **_kwargs: None  # type: ignore[attr-defined]
+        CONFIG.networks[NETWORK] = {"id": NETWORK, "host": rpc_url, "chainid": "31337", "name": NETWORK}
+        network.connect(NETWORK)
 
-    from brownie import accounts, web3
+        from brownie import accounts, web3
 
-    from offchain.devkeys import dev_oracle_accounts
-    from offchain.manifest import write_manifest
-    from scripts.deploy import build_manifest, deploy_suite
+        from offchain.devkeys import dev_oracle_accounts
+        from offchain.manifest import write_manifest
+        from scripts.deploy import build_manifest, deploy_suite
 
-    signers = dev_oracle_accounts(oracles, web3.eth.chain_id)
-    with contextlib.redirect_stdout(io.StringIO()):  # brownie's per-transaction banners
-        suite = deploy_suite(accounts[0], oracles=[o.address for o in signers], threshold=threshold)
-        for signer in signers:
-            accounts[0].transfer(signer.address, ORACLE_ETHER_WEI)
-    manifest = build_manifest(suite, accounts[0].address, NETWORK, rpc_url)
-    write_manifest(manifest, manifest_path)
-    return {"manifest": str(manifest_path), "chain_id": manifest.chain_id, "oracles": len(signers), "k": threshold}
+        signers = dev_oracle_accounts(oracles, web3.eth.chain_id)
+        with contextlib.redirect_stdout(io.StringIO()):  # brownie's per-transaction banners
+            suite = deploy_suite(accounts[0], oracles=[o.address for o in signers], threshold=threshold)
+            for signer in signers:
+                accounts[0].transfer(signer.address, ORACLE_ETHER_WEI)
+        manifest = build_manifest(suite, accounts[0].address, NETWORK, rpc_url)
+        write_manifest(manifest, manifest_path)
+        return {"manifest": str(manifest_path), "chain_id": manifest.chain_id, "oracles": len(signers),
+                "k": threshold}
 
 
 def main() -> None:
