@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import httpx
@@ -339,3 +339,23 @@ class ApprovalGate(Announcer):
             )
             self.state.update_fact("approval", subject, announced=True)
         return bool(decision.approved)
+
+    def award_if_approved(
+        self, approved: bool | None, cfp_id: int, decision: Any, what: str,
+        exclude: Callable[[], None], failed: Callable[[str | None], None],
+    ) -> None:
+        """After the gate: wait (None); a rejection excludes the winner, whose next-best rival is considered next
+        round (`exclude`), and tells the bidder; an approval awards on-chain (`failed` when the award reverts)."""
+        if approved is None:
+            return
+        winner = decision.winner
+        if approved is False:
+            exclude()
+            self.say("cfp", cfp_id, winner.bidder, Performative.DECLINE, "the approver rejected this award")
+            return
+        self.remember_decision(cfp_id, decision)
+        outcome = self.ctx.act(f"award:{cfp_id}", self.ctx.chain.procurement.functions.award(cfp_id, winner.bidder),
+                               f"award {what} to {winner.bidder}")
+        if outcome.done and not outcome.ok:
+            log.error("award of %s failed: %s", what, outcome.error)
+            failed(outcome.error)

@@ -153,18 +153,11 @@ class GoodsBuyer(ApprovalGate, Role):
             {"award_to": winner.bidder, "unit_price": winner.unit_price, "eta_s": winner.eta_s},
             list(decision.reasons), value=value,
         )
-        if verdict is None:
-            return
-        if verdict is False:
+
+        def exclude(_error: str | None = None) -> None:
             self.state.update_fact("intent", intent["n"], exclude=[*intent.get("exclude", []), winner.bidder])
-            self.say("cfp", cfp_id, winner.bidder, Performative.DECLINE, "the approver rejected this award")
-            return
-        self.remember_decision(cfp_id, decision)
-        outcome = self.ctx.act(f"award:{cfp_id}", self.ctx.chain.procurement.functions.award(cfp_id, winner.bidder),
-                               f"award CFP {cfp_id} to {winner.bidder}")
-        if outcome.done and not outcome.ok:
-            log.error("award of CFP %d failed: %s", cfp_id, outcome.error)
-            self.state.update_fact("intent", intent["n"], exclude=[*intent.get("exclude", []), winner.bidder])
+
+        self.award_if_approved(verdict, cfp_id, decision, f"CFP {cfp_id}", exclude, exclude)
 
     def _withdraw_call(self, intent: dict[str, Any], cfp_id: int) -> None:
         """Every revealed bid is excluded (rejected by the approver, or a seller that let us down): waiting for

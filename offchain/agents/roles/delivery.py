@@ -116,18 +116,12 @@ class DeliveryBuyer(ApprovalGate, Role):
                 "award", subject, f"award delivery CFP {cfp_id} to {winner.bidder} for {money(value)}",
                 {"award_to": winner.bidder, "unit_price": winner.unit_price}, list(decision.reasons), value=value,
             )
-        if approved is None:
-            return
-        if approved is False:  # the next-best carrier is considered (and approved) next round
-            self.state.update_fact("tender", cfp["parent"], exclude=[*tender.get("exclude", []), winner.bidder])
-            self.say("cfp", cfp_id, winner.bidder, Performative.DECLINE, "the approver rejected this award")
-            return
-        self.remember_decision(cfp_id, decision)
-        outcome = self.ctx.act(f"award:{cfp_id}", self.ctx.chain.procurement.functions.award(cfp_id, winner.bidder),
-                               f"award delivery CFP {cfp_id} to {winner.bidder}")
-        if outcome.done and not outcome.ok:
-            log.error("award of delivery CFP %d failed: %s", cfp_id, outcome.error)
-            self.state.update_fact("mydelivery", cfp_id, status="failed")
+        self.award_if_approved(
+            approved, cfp_id, decision, f"delivery CFP {cfp_id}",
+            exclude=lambda: self.state.update_fact(
+                "tender", cfp["parent"], exclude=[*tender.get("exclude", []), winner.bidder]),
+            failed=lambda _error: self.state.update_fact("mydelivery", cfp_id, status="failed"),
+        )
 
     def on_cfp_awarded(self, e: ChainEvent) -> None:
         cfp = self.state.fact("cfp", e.args["cfpId"]) or {}
