@@ -15,30 +15,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str, Any]:
-    from brownie import network, project
+    from tests.brownie_driver import deploy_on
 
-    loaded = project.load(ROOT, name="AscDappScenario")
-    loaded._add_to_main_namespace()  # scripts.deploy imports the containers from `brownie`, as `brownie run` does
-    network.connect(network_name)
-
-    from brownie import accounts, web3
+    deployed = deploy_on(network_name, manifest_path, "AscDappScenario")
+    suite, deployer, accounts, oracles = deployed.suite, deployed.deployer, deployed.accounts, deployed.oracles
 
     import scripts.lifecycle as lifecycle
-    from offchain.devkeys import dev_oracle_accounts
-    from offchain.manifest import write_manifest
     from offchain.storage.store import EmbeddedStore
-    from scripts.deploy import DEV_ORACLES, DEV_THRESHOLD, build_manifest, deploy_suite
 
-    deployer = accounts[0]
-    oracles = dev_oracle_accounts(DEV_ORACLES, web3.eth.chain_id)
     actors = lifecycle.Actors(wholesaler=accounts[1], suppliers=list(accounts[2:5]), carriers=list(accounts[5:7]))
     with contextlib.redirect_stdout(io.StringIO()):
-        suite = deploy_suite(deployer, None, [o.address for o in oracles], DEV_THRESHOLD)
-        write_manifest(build_manifest(suite, deployer.address, network_name, web3.provider.endpoint_uri), manifest_path)
         lifecycle.register_participants(suite, actors)
         result = lifecycle.run_lifecycle(
             suite, deployer, actors, oracles, progress=lambda _: None, store=EmbeddedStore(evidence_dir)
