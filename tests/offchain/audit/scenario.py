@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def main(network_name: str, manifest_path: Path, evidence_dir: Path) -> dict[str, Any]:
     from tests.brownie_driver import deploy_on
 
