@@ -260,7 +260,7 @@ class RobustBaseline:
             "version": self.STATE_VERSION,
             "signal": self.signal,
             "season_rows": self._season_rows,
-            "history": [float(v) for v in self._history],
+            "history": self._history.tolist(),
             "seen": self._seen,
             "cooldown": self._cooldown,
         }
@@ -411,7 +411,7 @@ class SmoothedBaseline:
         return {
             "version": self.STATE_VERSION,
             "signal": self.signal,
-            "tail": [float(v) for v in self._tail],
+            "tail": self._tail.tolist(),
             "inner": self._inner.state_dict(),
         }
 
