@@ -12,8 +12,8 @@ Scoring walks the fitted trees directly (``_TreeScorer``) rather than through ``
 result is bit-identical (same split decisions, same per-tree additions in the same order), but
 ``score_samples`` spends most of its time per tree in joblib dispatch and input checks, which on the
 node's 500-reading pages cost several times the tree walks themselves. All trees are walked at once,
-one numpy pass per tree level (measured on the node's forest: 1.6x as fast as one ``Tree.apply`` per tree on
-a 500-row page, 2.7x on a page of one row).
+one numpy pass per tree level (measured on the node's forest: 1.6x as fast as one ``Tree.apply`` per
+tree on a 500-row page, 2.7x on a page of one row).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class _TreeScorer:
     (right) with no child lookup, and one numpy pass per level moves every (tree, row) pair. A leaf above
     the deepest level fills its subtree (threshold +inf: always left) and reaches the last level with
     its own depth. An isolation tree is at most ``ceil(log2(max_samples))`` deep (8 for 256 samples),
-    so the layout stays small (about 100 kB per level for 100 trees).
+    so the layout stays small (510 kB for the node's 100 trees of depth 8).
 
     scikit-learn compares ``float64(float32(x)) <= threshold``; for a float32 ``x`` that is ``x <= t``
     with ``t`` the largest float32 not above the threshold, so the walk compares float32s (half the
