@@ -1,12 +1,13 @@
 """Detection-to-mined latency of the oracle network on a local chain.
 
-    python bench/oracle_latency.py [--trials N] [--block-time S]
+    python bench/oracle_latency.py [--trials N] [--block-time S] [--ports FIRST-LAST]
 
-Set-up (all real processes, ports 9100-9199): anvil mining a block every S seconds, the suite deployed with a
-2-of-3 development oracle set, the reading API, and 3 oracle node processes (k = 2) watching one picked-up
-order per trial. Each trial posts a shipment's readings up to, but not including, the reading that completes
-the evidence of a temperature excursion (the one past the grace period), waits until the nodes have read
-them, then posts that reading and measures until the VerdictAccepted event is on-chain:
+Set-up (all real processes, on loopback ports of --ports, default 9100-9199): anvil mining a block every S
+seconds, the suite deployed with a 2-of-3 development oracle set, the reading API, and 3 oracle node processes
+(k = 2) watching one picked-up order per trial. Each trial posts a shipment's readings up to, but not
+including, the reading that completes the evidence of a temperature excursion (the one past the grace
+period), waits until the nodes have read them, then posts that reading and measures until the
+VerdictAccepted event is on-chain:
 
 * blocks: block of the VerdictAccepted log minus the latest block when the completing reading was accepted;
 * seconds: wall time from the API accepting the completing reading to the event being seen (polled every
@@ -24,6 +25,7 @@ import json
 import logging
 import math
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import tests.oracles.node.conftest as node_support  # noqa: E402
 from tests.oracles.node.conftest import (  # noqa: E402
     ADMIN_TOKEN,
     ORACLE_TOKEN,
@@ -44,7 +47,6 @@ from tests.oracles.node.conftest import (  # noqa: E402
     _ready,
     _setup,
     excursion_readings,
-    free_port,
     now_ms,
     stop_process,
     wait_until,
@@ -53,6 +55,39 @@ from tests.oracles.node.conftest import (  # noqa: E402
 OUT = ROOT / "bench" / "results" / "oracle_latency.json"
 TARGET_BLOCKS = 2
 log = logging.getLogger("asc.bench.oracle_latency")
+
+
+def use_ports(ports: range) -> None:
+    """Take every port this run listens on (anvil, the API, the nodes) from ``ports``.
+
+    The node test helpers pick their ports through their module's ``free_port`` (fixed to 9100-9199, the
+    node tests' range); replacing it lets the bench run beside those tests on a range of its own.
+    """
+    candidates = iter(ports)
+
+    def pick() -> int:
+        for port in candidates:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port left in {ports.start}-{ports.stop - 1}")
+
+    node_support.free_port = pick
+
+
+def port_range(text: str) -> range:
+    """``FIRST-LAST`` (inclusive) as a range, for argparse."""
+    try:
+        first, last = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FIRST-LAST, got {text!r}") from None
+    if not 1024 <= first <= last <= 65535:
+        raise argparse.ArgumentTypeError(f"expected 1024 <= FIRST <= LAST <= 65535, got {text!r}")
+    return range(first, last + 1)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -83,7 +118,7 @@ def _trial(chain: Chain, api: Api, order: dict[str, Any], hub: Any) -> dict[str,
 
 
 def run(trials: int, block_time_s: int, workdir: Path) -> dict[str, Any]:
-    port = free_port()
+    port = node_support.free_port()
     anvil = subprocess.Popen(
         [
             str(ROOT / "node_modules" / ".bin" / "anvil"),
@@ -116,7 +151,7 @@ def run(trials: int, block_time_s: int, workdir: Path) -> dict[str, Any]:
         chain = Chain(rpc_url, manifest_path, load_manifest(manifest_path), project, w3)
         orders = [chain.new_order() for _ in range(trials)]
 
-        api_port = free_port()
+        api_port = node_support.free_port()
         api_env = {
             **_env(),
             "ASC_API_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -187,7 +222,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--block-time", type=int, default=1, help="anvil block interval in seconds")
+    parser.add_argument(
+        "--ports", type=port_range, default=range(9100, 9200), help="loopback ports to use, FIRST-LAST"
+    )
     args = parser.parse_args()
+    use_ports(args.ports)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="asc-oracle-latency-") as tmp:

@@ -9,9 +9,11 @@ Checkpoints hold the warm-up rows, not a pickled model: restoring refits the for
 which reproduces it exactly (same data, same seed, same scikit-learn) without unpickling anything.
 
 Scoring walks the fitted trees directly (``_TreeScorer``) rather than through ``score_samples``: the
-result is bit-identical (same float32 comparisons, same per-tree additions in the same order), but
+result is bit-identical (same split decisions, same per-tree additions in the same order), but
 ``score_samples`` spends most of its time per tree in joblib dispatch and input checks, which on the
-node's 500-reading pages cost several times the tree walks themselves.
+node's 500-reading pages cost several times the tree walks themselves. All trees are walked at once,
+one numpy pass per tree level (measured on the node's forest: 1.6x as fast as one ``Tree.apply`` per
+tree on a 500-row page, 2.7x on a page of one row).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import IsolationForest
 from sklearn.ensemble._iforest import _average_path_length
@@ -41,7 +44,19 @@ def window_features(rows: FloatArray, window: int) -> FloatArray:
 
 
 class _TreeScorer:
-    """``-IsolationForest.score_samples`` of a fitted forest, without its per-call and per-tree overhead.
+    """``-IsolationForest.score_samples`` of a fitted forest, all trees walked at once, bit for bit.
+
+    The trees are laid out level by level as complete binary trees: level ``L`` holds ``2^L`` slots per
+    tree, tree-major, so the slot of a (tree, row) pair moves from ``i`` to ``2i`` (left) or ``2i + 1``
+    (right) with no child lookup, and one numpy pass per level moves every (tree, row) pair. A leaf above
+    the deepest level fills its subtree (threshold +inf: always left) and reaches the last level with
+    its own depth. An isolation tree is at most ``ceil(log2(max_samples))`` deep (8 for 256 samples),
+    so the layout stays small (510 kB for the node's 100 trees of depth 8).
+
+    scikit-learn compares ``float64(float32(x)) <= threshold``; for a float32 ``x`` that is ``x <= t``
+    with ``t`` the largest float32 not above the threshold, so the walk compares float32s (half the
+    memory traffic) and decides every split the same way. The per-leaf depths and their per-tree sum in
+    tree order are scikit-learn's own arithmetic.
 
     Relies on scikit-learn's IsolationForest internals (``_decision_path_lengths``,
     ``_average_path_length_per_tree``, ``_max_samples``); tests/oracles/test_ensemble_iforest.py checks it
@@ -50,32 +65,91 @@ class _TreeScorer:
 
     def __init__(self, forest: IsolationForest, n_features: int) -> None:
         subsample = forest._max_features != n_features
-        self._trees = []
-        for tree, features, path, average in zip(
+        left, right, feature, threshold, leaf_depth, roots = [], [], [], [], [], []
+        offset = 0
+        for estimator, columns, path, average in zip(
             forest.estimators_,
             forest.estimators_features_,
             forest._decision_path_lengths,
             forest._average_path_length_per_tree,
             strict=True,
         ):
+            tree = estimator.tree_
+            leaf = tree.children_left == -1
+            left.append(np.where(leaf, -1, tree.children_left + offset))
+            right.append(np.where(leaf, -1, tree.children_right + offset))
+            used = np.where(leaf, 0, tree.feature)
+            feature.append(np.asarray(columns)[used] if subsample else used)
+            threshold.append(tree.threshold)
             # Precomputed per leaf with the same operations score_samples does per sample: identical floats.
-            leaf_depth = path + average - 1.0
-            self._trees.append((tree.tree_, np.asarray(features) if subsample else None, leaf_depth))
-        denominator = len(forest.estimators_) * float(_average_path_length([forest._max_samples])[0])
-        self._denominator = denominator
+            leaf_depth.append(path + average - 1.0)
+            roots.append(offset)
+            offset += tree.node_count
+        self._trees = len(roots)
+        self._n_features = n_features
+        self._levels, self._leaf_depth = _level_tables(
+            np.concatenate(left),
+            np.concatenate(right),
+            np.concatenate(feature).astype(np.intp),
+            _float32_floor(np.concatenate(threshold)),
+            np.concatenate(leaf_depth),
+            np.asarray(roots, dtype=np.intp),
+            max(estimator.tree_.max_depth for estimator in forest.estimators_),
+        )
+        self._denominator = len(forest.estimators_) * float(_average_path_length([forest._max_samples])[0])
 
     def scores(self, features: FloatArray) -> FloatArray:
         """Isolation score ``2^(-E[h]/c(n))`` of each row of ``features`` (higher = more isolated)."""
+        rows = features.shape[0]
         # sklearn scores float32 inputs: the same cast keeps every split decision identical.
-        data = np.ascontiguousarray(features, dtype=np.float32)
-        depths = np.zeros(data.shape[0], dtype=np.float64)
-        for tree, columns, leaf_depth in self._trees:
-            subset = data if columns is None else np.ascontiguousarray(data[:, columns])
-            depths += leaf_depth[tree.apply(subset)]
+        data = np.ascontiguousarray(features, dtype=np.float32).ravel()
+        row_start = np.tile(np.arange(rows, dtype=np.intp) * self._n_features, self._trees)
+        slot = np.repeat(np.arange(self._trees, dtype=np.intp), rows)  # level 0: one root per tree
+        for feature, threshold in self._levels:
+            right = data[row_start + feature[slot]] > threshold[slot]
+            slot <<= 1
+            slot += right
+        per_tree = self._leaf_depth[slot].reshape(self._trees, rows)
+        depths = np.zeros(rows, dtype=np.float64)
+        for tree_depths in per_tree:  # tree by tree, as score_samples adds them (a pairwise sum rounds differently)
+            depths += tree_depths
         if self._denominator == 0:
             return np.ones_like(depths)
         result: FloatArray = 2 ** (-(depths / self._denominator))
         return result
+
+
+def _float32_floor(threshold: FloatArray) -> npt.NDArray[np.float32]:
+    """The largest float32 not above each threshold."""
+    nearest = threshold.astype(np.float32)
+    above = nearest.astype(np.float64) > threshold
+    result: npt.NDArray[np.float32] = np.where(above, np.nextafter(nearest, np.float32(-np.inf)), nearest)
+    return result
+
+
+def _level_tables(
+    left: npt.NDArray[np.intp],
+    right: npt.NDArray[np.intp],
+    feature: npt.NDArray[np.intp],
+    threshold: npt.NDArray[np.float32],
+    leaf_depth: FloatArray,
+    roots: npt.NDArray[np.intp],
+    depth: int,
+) -> tuple[list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]], FloatArray]:
+    """Per level, the (feature, float32 threshold) of each slot, and the leaf depth of each last-level slot.
+
+    ``left``/``right``/``feature``/``threshold``/``leaf_depth`` are the trees' node arrays concatenated,
+    children as indices into them (-1 at a leaf); ``roots`` indexes each tree's root.
+    """
+    nodes = roots
+    levels = []
+    for _ in range(depth):
+        leaf = left[nodes] == -1
+        levels.append(
+            (np.where(leaf, 0, feature[nodes]), np.where(leaf, np.float32(np.inf), threshold[nodes]).astype(np.float32))
+        )
+        nodes = np.stack([np.where(leaf, nodes, left[nodes]), np.where(leaf, nodes, right[nodes])], axis=1).ravel()
+    return levels, leaf_depth[nodes]
 
 
 class WindowIsolationForest:

@@ -5,7 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from oracles.detect.baseline import DetectorInputError, RelationBaseline, RobustBaseline, SmoothedBaseline
+from oracles.detect.baseline import (
+    DetectorInputError,
+    RelationBaseline,
+    RobustBaseline,
+    SmoothedBaseline,
+    prefix_location_scale,
+    robust_location_scale,
+    robust_z,
+    row_medians,
+)
 from oracles.settings import DetectSettings
 
 SETTINGS = DetectSettings(baseline_window=64, baseline_stride=4, baseline_min_history=32, refractory_rows=20)
@@ -123,6 +132,37 @@ def test_state_with_overlong_history_is_rejected():
     state = {**RobustBaseline("temp_c", SETTINGS).state_dict(), "history": [1.0] * 100, "seen": 100}
     with pytest.raises(DetectorInputError, match="malformed"):
         RobustBaseline("temp_c", SETTINGS).load_state(state)
+
+
+def tied(n: int, seed: int = 4) -> np.ndarray:
+    """Readings in centi-degrees, like the node's: few distinct values, many ties."""
+    return 3.0 + np.random.default_rng(seed).integers(-30, 31, n) / 100
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 31, 32, 1023, 1024])
+@pytest.mark.parametrize("series", ["continuous", "tied", "padded"])
+def test_row_medians_equal_numpy_median_bit_for_bit(width: int, series: str):
+    values = {"continuous": noise(width + 300, seed=width), "tied": tied(width + 300, seed=width)}.get(
+        series, np.concatenate([np.full(150, -np.inf), noise(width, seed=width), np.full(150, np.inf)])
+    )
+    windows = np.lib.stride_tricks.sliding_window_view(values, width)
+    assert np.array_equal(row_medians(windows), np.median(windows, axis=1))
+
+
+@pytest.mark.parametrize("series", [noise(400), tied(400), np.full(400, 32.0)])
+def test_prefix_statistics_equal_each_prefix_computed_on_its_own(series: np.ndarray):
+    lengths = np.random.default_rng(6).permutation(np.concatenate([np.arange(1, 400), [5, 5, 300]]))
+    median, scale = prefix_location_scale(series, lengths, 1e-3, 1e-9)
+    for k, m, s in zip(lengths, median, scale, strict=True):
+        expected_m, expected_s = robust_location_scale(series[None, :k], 1e-3, 1e-9)
+        assert (m, s) == (expected_m[0], expected_s[0]), k
+
+
+def test_warm_up_rows_are_judged_against_every_earlier_row():
+    values = tied(SETTINGS.baseline_window)
+    statistic = RobustBaseline("temp_c", SETTINGS).score_batch(values).statistic
+    expected = [0.0, 0.0] + [robust_z(values[k : k + 1], values[None, :k], 1e-3, 1e-9)[0] for k in range(2, 64)]
+    assert list(statistic) == expected
 
 
 RELATION_SETTINGS = DetectSettings(baseline_window=64, baseline_stride=4, baseline_min_history=32)

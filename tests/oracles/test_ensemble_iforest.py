@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from sklearn.ensemble import IsolationForest
 
-from oracles.detect.learned import WindowIsolationForest, _TreeScorer, window_features
+from oracles.detect.learned import WindowIsolationForest, _float32_floor, _TreeScorer, window_features
 from oracles.settings import DetectSettings
 
 SETTINGS = DetectSettings(iforest_window=4, iforest_warmup_rows=100, iforest_trees=50)
@@ -44,3 +45,36 @@ def test_forest_scores_do_not_depend_on_page_size(page: int):
     paged = WindowIsolationForest(("a", "b"), SETTINGS)
     parts = [paged.score_batch(rows[i : i + page]).statistic for i in range(0, 600, page)]
     assert np.array_equal(np.concatenate(parts), whole)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("rows", [1, 2, 37, 500])
+def test_tree_walk_equals_score_samples_on_random_forests(seed: int, rows: int):
+    rng = np.random.default_rng(seed)
+    train = rng.normal(0, 1 + seed, (80 + 100 * seed, 3))
+    forest = IsolationForest(n_estimators=20 + 30 * seed, random_state=seed).fit(train)
+    features = np.concatenate([rng.normal(0, 2 + seed, (rows, 3)), train[:rows]])
+    assert np.array_equal(_TreeScorer(forest, 3).scores(features), -forest.score_samples(features))
+
+
+def test_tree_walk_decides_a_value_at_a_threshold_the_way_scikit_learn_does():
+    rng = np.random.default_rng(7)
+    forest = IsolationForest(n_estimators=30, random_state=7).fit(rng.normal(0, 1, (200, 2)))
+    # The float32s around each split's threshold: the nearest one and its neighbours fall on either side.
+    split = [(t.feature[k], t.threshold[k]) for t in (e.tree_ for e in forest.estimators_) for k in range(t.node_count)]
+    features = np.zeros((0, 2))
+    for column, threshold in (s for s in split if s[0] >= 0):
+        nearest = np.float32(threshold)
+        for value in (np.nextafter(nearest, np.float32(-np.inf)), nearest, np.nextafter(nearest, np.float32(np.inf))):
+            row = rng.normal(0, 1, (1, 2)).astype(np.float32)
+            row[0, column] = value
+            features = np.concatenate([features, row])
+    assert np.array_equal(_TreeScorer(forest, 2).scores(features), -forest.score_samples(features))
+
+
+def test_float32_floor_is_the_largest_float32_not_above_the_threshold():
+    threshold = np.concatenate([np.random.default_rng(8).normal(0, 3, 1000), [0.0, 1.0, -2.5, 1e-30]])
+    floor = _float32_floor(threshold)
+    above = np.nextafter(floor, np.float32(np.inf))
+    assert floor.dtype == np.float32
+    assert np.all(floor.astype(np.float64) <= threshold) and np.all(above.astype(np.float64) > threshold)
