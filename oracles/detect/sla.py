@@ -7,7 +7,8 @@ Rules (each one an independent ``Score`` per reading, alerting once per episode)
 * ``route``: farther from the planned corridor's centre line (or from every ordered diversion) than half the
   corridor width for at least the route grace period (a single stray GPS fix is not a deviation);
 * ``late_arrival``: the arrival forecast (route metres left / average progress speed over the recent
-  window, times a safety factor) falls after the delivery deadline -- raised before the deadline passes.
+  window since the goods last stood still, times a safety factor) falls after the delivery deadline -- raised
+  before the deadline passes.
 
 The corridor and the deadline are optional (an order whose delivery leg is not awarded yet has neither):
 without a corridor the ``route`` and ``late_arrival`` rules score 0 and never alert; without a deadline
@@ -202,8 +203,15 @@ class SlaMonitor:
         hist_r = np.array([p[1] for p in self._progress], dtype=np.float64)
         all_t = np.concatenate([hist_t, t])
         all_r = np.concatenate([hist_r, remaining])
-        # The reference point is the oldest reading inside the speed window before each reading.
+        # The reference point is the oldest reading inside the speed window before each reading, but not
+        # before the goods last stood still: a dwell (loading, a handover, a rest stop) averaged into the
+        # speed would forecast a truck back on the road as late as a crawling one.
         ref = np.searchsorted(all_t, t - self._speed_window_s, side="left")
+        rows = np.arange(all_t.shape[0])
+        step_s = np.diff(all_t, prepend=-np.inf)
+        stood = (step_s > 0) & (all_r[np.maximum(rows - 1, 0)] - all_r < self._min_speed * step_s)
+        last_stop = np.maximum.accumulate(np.where(stood, rows, 0))
+        ref = np.maximum(ref, last_stop[hist_t.shape[0] :])
         elapsed = t - all_t[ref]
         progress = all_r[ref] - remaining
         with np.errstate(invalid="ignore", divide="ignore"):
