@@ -332,7 +332,14 @@ class OracleNode:
             if plan != state.tracker.plan:
                 decided += self._feed(state, segment)
                 segment = []
-                log.info("shipment %s: plan of %d leg(s) from %d", shipment_id, len(plan.legs), reading.ts_ms)
+                log.info(
+                    "shipment %s: plan of %d leg(s), reroutes %s, custody since %d, from %d",
+                    shipment_id,
+                    len(plan.legs),
+                    [(r.handover_place or "?", r.taken_over_at_s) for r in plan.reroutes],
+                    plan.custody_since_s,
+                    reading.ts_ms,
+                )
                 try:
                     state.tracker.replan(plan)
                 except ValueError as exc:

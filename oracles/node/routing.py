@@ -6,12 +6,13 @@ shared road graph's fastest path (``offchain.sim.roads.RoadGraph``, deterministi
 are joined in leg order; vertices are rounded to 1e-6 degrees so every node holds the same integers.
 
 A reroute changes the plan in three steps, each keyed to the chain time of the event behind it:
-1. ordered (``RerouteOpened``), place not yet known: the holder drives to a handover place the chain does not
-   name yet, so the route rules are off (no corridor) and so is the arrival forecast;
-2. the holder offers the goods at the handover place (``HandoffOffered``): the corridor is back, and the
-   diversion -- the fastest path from each node of the corridor in force to the handover place, the path the
-   simulator's truck takes once it has finished the road it is on -- is on-route too; no arrival forecast
-   while the goods wait there;
+1. ordered (``RerouteOpened``): the holder drives to a handover place the chain names only when the goods are
+   offered there, so every cross-dock of the road graph (the places where loads change trucks) is a possible
+   one: the diversion -- the fastest path from each node of the corridor in force to it, the path the
+   simulator's truck takes once it has finished the road it is on -- is on-route as well as the corridor; no
+   arrival forecast (the goods leave the planned route on purpose);
+2. the holder offers the goods at the handover place (``HandoffOffered``): the diversions narrow to that place;
+   still no arrival forecast while the goods wait there;
 3. the relief carrier accepts custody (``HandoffAccepted``): the corridor runs from the handover place to the
    replaced leg's destination, then the later legs; the arrival forecast resumes along it.
 """
@@ -67,6 +68,7 @@ class Planner:
         self.corridor_width_m = corridor_width_m
         self.route_grace_s = route_grace_s
         self.pull_down_allowance_s = pull_down_allowance_s
+        self.crossdocks = tuple(sorted(node.id for node in graph.nodes.values() if node.kind == "crossdock"))
         self._route = lru_cache(maxsize=256)(self._route_uncached)
 
     def _route_uncached(self, origin: str, destination: str) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
@@ -119,9 +121,11 @@ class Planner:
                     corridor, nodes = self._join([(reroute.handover_place, reroute.destination), *later])
                     eta_paused = False
                 elif reroute.handover_place:
-                    diversions = self._diversions(nodes, reroute.handover_place)
+                    diversions = self._diversions(nodes, (reroute.handover_place,))
+                elif self.crossdocks:
+                    diversions = self._diversions(nodes, self.crossdocks)
                 else:
-                    corridor, nodes = (), ()
+                    corridor, nodes = (), ()  # nowhere known to go: the route rules wait for the offer
         except (UnknownPlaceError, NoRouteError) as exc:
             log.warning("no corridor for legs %s / reroutes %s: %s", ordered, in_order, exc)
             corridor, diversions = (), ()
@@ -139,14 +143,17 @@ class Planner:
             pull_down_allowance_s=self.pull_down_allowance_s,
         )
 
-    def _diversions(self, nodes: Sequence[str], place: str) -> tuple[tuple[tuple[int, int], ...], ...]:
-        """The fastest path to ``place`` from every node of the corridor in force, once each: the truck may
+    def _diversions(
+        self, nodes: Sequence[str], places: Sequence[str]
+    ) -> tuple[tuple[tuple[int, int], ...], ...]:
+        """The fastest path to each place from every node of the corridor in force, once each: the truck may
         have been on any of its roads when it got the order (the chain does not say where it was)."""
         paths: list[tuple[tuple[int, int], ...]] = []
-        for node in nodes:
-            if node == place:
-                continue
-            points, _ = self._route(node, place)
-            if len(points) >= 2 and points not in paths:
-                paths.append(points)
+        for place in places:
+            for node in nodes:
+                if node == place:
+                    continue
+                points, _ = self._route(node, place)
+                if len(points) >= 2 and points not in paths:
+                    paths.append(points)
         return tuple(paths)

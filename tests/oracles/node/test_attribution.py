@@ -111,7 +111,7 @@ def test_a_humidity_excursion_with_the_temperature_in_range_is_its_own_breach() 
 
 
 def test_a_restart_inside_the_allowance_decides_the_same_windows() -> None:
-    whole, expected = _handed_over_hot(hot_after=80)
+    _, expected = _handed_over_hot(hot_after=80)
     t = tracker(FIRST_HOLDER)
     got = _feed(t, _readings([300] * 5 + [900] * 25))
     t.replan(_handover_at(30))
