@@ -8,7 +8,8 @@ Rules (each one an independent ``Score`` per reading, alerting once per episode)
   corridor width for at least the route grace period (a single stray GPS fix is not a deviation);
 * ``late_arrival``: the arrival forecast (route metres left / average progress speed over the recent
   window since the goods last stood still, times a safety factor) falls after the delivery deadline -- raised
-  before the deadline passes.
+  before the deadline passes; no forecast until the goods have moved ``eta_min_moving_s`` since they last
+  stood still.
 
 The corridor and the deadline are optional (an order whose delivery leg is not awarded yet has neither):
 without a corridor the ``route`` and ``late_arrival`` rules score 0 and never alert; without a deadline
@@ -121,6 +122,7 @@ class SlaMonitor:
         self._speed_window_s = settings.eta_speed_window_s
         self._min_speed = settings.eta_min_speed_mps
         self._safety = settings.eta_safety_factor
+        self._min_moving_s = min(settings.eta_min_moving_s, settings.eta_speed_window_s)
         self._temp = _Excursion()
         self._humidity = _Excursion()
         self._off_route = _Excursion()
@@ -218,7 +220,7 @@ class SlaMonitor:
             speed = np.where(elapsed > 0, progress / elapsed, 0.0)
         deadline = float(self.terms.delivery_deadline_s)
         arrived = remaining <= arrived_within_m
-        moving = speed >= self._min_speed
+        moving = (speed >= self._min_speed) & (elapsed >= self._min_moving_s)
         past_deadline = t > deadline
         travel = remaining / np.where(moving, speed, 1.0) * self._safety  # meaningful only where moving
         time_left = deadline - t

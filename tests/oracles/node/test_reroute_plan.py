@@ -162,10 +162,13 @@ START_S = 1_700_000_000
 ROUTE = ((52_000_000, 100_000), (52_180_000, 100_000))  # 20 km due north
 
 
-def _dwell_then_drive(dwell: int, speed_mps: float, count: int) -> list[Reading]:
+def _dwell_then_drive(dwell: int, speed_mps: float, count: int, first_minute_m: float | None = None) -> list[Reading]:
+    """Standing still for ``dwell`` minutes, then driving (the first minute ``first_minute_m``, if given)."""
     readings = []
+    start_up = 60 * speed_mps if first_minute_m is None else first_minute_m
     for i in range(count):
-        metres = max(0, i - dwell) * 60 * speed_mps
+        minutes = max(0, i - dwell)
+        metres = 0.0 if minutes == 0 else start_up + (minutes - 1) * 60 * speed_mps
         lat_e6 = 52_000_000 + round(metres / 111_195 * 1e6)
         readings.append(Reading(START_S + 60 * i, 300, 8000, 0, 30, lat_e6, 100_000))
     return readings
@@ -180,6 +183,12 @@ def _late_rows(deadline_s: int, readings: list[Reading]) -> list[int]:
 def test_a_dwell_before_setting_off_does_not_make_the_forecast_late() -> None:
     # 20 minutes at the handover place, then 20 km at 15 m/s: there at +42 min, the deadline is +60 min.
     readings = _dwell_then_drive(dwell=20, speed_mps=15.0, count=45)
+    assert _late_rows(START_S + 3600, readings) == []
+
+
+def test_a_truck_pulling_away_slowly_is_not_forecast_late_from_its_first_minute() -> None:
+    # As the relief van in the default scenario: 180 m in the first minute, then 20 m/s; there at about +37 min.
+    readings = _dwell_then_drive(dwell=20, speed_mps=20.0, count=40, first_minute_m=180.0)
     assert _late_rows(START_S + 3600, readings) == []
 
 
