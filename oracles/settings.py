@@ -235,6 +235,13 @@ class DetectSettings(BaseSettings):
     eta_safety_factor: float = Field(
         default=1.1, ge=1.0, description="Forecast travel time multiplier (traffic, stops) before comparing."
     )
+    # A truck pulling away from a stop drives its first minute slower than it will drive: the default
+    # scenario's relief van covered 180 m in its first minute after the handover, then 1.2 km a minute.
+    eta_min_moving_s: int = Field(
+        default=300,
+        ge=0,
+        description="No forecast until the goods have moved this long since they last stood still.",
+    )
 
     # --- scoring ----------------------------------------------------------------------------------------
     detection_threshold: float = Field(

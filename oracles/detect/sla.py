@@ -4,13 +4,17 @@ Rules (each one an independent ``Score`` per reading, alerting once per episode)
 
 * ``temperature`` / ``humidity``: out of the agreed range for longer than the grace period;
 * ``shock``: a shock above the limit (every such reading is its own event);
-* ``route``: farther from the planned corridor's centre line than half the corridor width;
+* ``route``: farther from the planned corridor's centre line (or from every ordered diversion) than half the
+  corridor width for at least the route grace period (a single stray GPS fix is not a deviation);
 * ``late_arrival``: the arrival forecast (route metres left / average progress speed over the recent
-  window, times a safety factor) falls after the delivery deadline -- raised before the deadline passes.
+  window since the goods last stood still, times a safety factor) falls after the delivery deadline -- raised
+  before the deadline passes; no forecast until the goods have moved ``eta_min_moving_s`` since they last
+  stood still.
 
 The corridor and the deadline are optional (an order whose delivery leg is not awarded yet has neither):
 without a corridor the ``route`` and ``late_arrival`` rules score 0 and never alert; without a deadline
-(``delivery_deadline_s == 0``) only ``late_arrival`` is off. ``SlaMonitor.replan`` swaps them mid-stream when
+(``delivery_deadline_s == 0``) or while ``eta_paused`` (an ordered diversion and handover: the goods leave the
+planned route on purpose) only ``late_arrival`` is off. ``SlaMonitor.replan`` swaps them mid-stream when
 a new leg is awarded.
 """
 
@@ -43,6 +47,10 @@ class SlaTerms:
     corridor: tuple[tuple[int, int], ...] = ()  # planned route vertices (lat_e6, lon_e6); () = none
     corridor_width_m: int = 1
     delivery_deadline_s: int = 0  # unix seconds; 0 = no deadline
+    # Ordered diversions (vertices as for ``corridor``): on-route for the ``route`` rule, never for the forecast.
+    diversions: tuple[tuple[tuple[int, int], ...], ...] = ()
+    eta_paused: bool = False
+    route_grace_s: int = 0  # how long the goods must stay off every corridor before ``route`` alerts
 
     @property
     def has_corridor(self) -> bool:
@@ -50,7 +58,7 @@ class SlaTerms:
 
     @property
     def has_deadline(self) -> bool:
-        return self.has_corridor and self.delivery_deadline_s > 0
+        return self.has_corridor and self.delivery_deadline_s > 0 and not self.eta_paused
 
     def __post_init__(self) -> None:
         if self.temp_min_centi_c > self.temp_max_centi_c:
@@ -65,6 +73,12 @@ class SlaTerms:
             raise ValueError("corridor needs at least two vertices (or none)")
         if self.corridor_width_m <= 0:
             raise ValueError("corridor_width_m must be positive")
+        if any(len(path) < 2 for path in self.diversions):
+            raise ValueError("a diversion needs at least two vertices")
+        if self.diversions and not self.has_corridor:
+            raise ValueError("diversions need a corridor to leave from")
+        if self.route_grace_s < 0:
+            raise ValueError("route_grace_s must not be negative")
 
 
 class _Excursion:
@@ -74,8 +88,11 @@ class _Excursion:
         self.start_s: int | None = None
         self.breached = False
 
-    def run(self, t: FloatArray, out: BoolArray, grace_s: int) -> tuple[FloatArray, BoolArray, BoolArray]:
-        """Returns (seconds out of range, breach, alert) per row."""
+    def run(
+        self, t: FloatArray, out: BoolArray, grace_s: int, *, inclusive: bool = False
+    ) -> tuple[FloatArray, BoolArray, BoolArray]:
+        """Returns (seconds out of range, breach, alert) per row; a breach lasts longer than the grace (at
+        least the grace when ``inclusive``: a zero grace then breaches at the first row out)."""
         prev_out = np.concatenate([[self.start_s is not None], out[:-1]])
         starts = out & ~prev_out
         carried = -np.inf if self.start_s is None else float(self.start_s)
@@ -83,7 +100,7 @@ class _Excursion:
         # at or before it; a run still open from the previous batch began at the carried start.
         run_start = np.maximum.accumulate(np.maximum(np.where(starts, t, -np.inf), carried))
         duration = np.where(out, t - run_start, 0.0)
-        breach = out & (duration > grace_s)
+        breach = out & ((duration >= grace_s) if inclusive else (duration > grace_s))
         prev_breach = np.concatenate([[self.breached], breach[:-1]])
         alert = breach & ~prev_breach
         if out.shape[0]:
@@ -96,17 +113,19 @@ class SlaMonitor:
     """Streaming SLA rules for one shipment; deterministic and checkpointable (O(speed window) state)."""
 
     name = "sla"
-    STATE_VERSION = 1
+    STATE_VERSION = 2
 
     def __init__(self, terms: SlaTerms, settings: DetectSettings) -> None:
         self.terms = terms
         self._route = _polyline(terms)
+        self._diversions = _diversions(terms)
         self._speed_window_s = settings.eta_speed_window_s
         self._min_speed = settings.eta_min_speed_mps
         self._safety = settings.eta_safety_factor
+        self._min_moving_s = min(settings.eta_min_moving_s, settings.eta_speed_window_s)
         self._temp = _Excursion()
         self._humidity = _Excursion()
-        self._off_route = False
+        self._off_route = _Excursion()
         self._late = False
         self._last_s: int | None = None
         self._progress: list[tuple[int, float]] = []  # (timestamp_s, remaining_m) inside the speed window
@@ -117,6 +136,7 @@ class SlaMonitor:
         were measured along the old corridor."""
         self.terms = terms
         self._route = _polyline(terms)
+        self._diversions = _diversions(terms)
         self._progress = []
 
     def score(self, reading: Reading) -> list[Score]:
@@ -156,12 +176,12 @@ class SlaMonitor:
         if self._route is not None:
             position = self._route.locate(lat, lon)
             off_route_m, remaining_m = position.off_route_m, position.remaining_m
+            for diversion in self._diversions:
+                off_route_m = np.minimum(off_route_m, diversion.locate(lat, lon).off_route_m)
         else:
             off_route_m, remaining_m = np.zeros_like(t), np.zeros_like(t)
         off = off_route_m > half_width
-        prev_off = np.concatenate([[self._off_route], off[:-1]])
-        alert_route = off & ~prev_off
-        self._off_route = bool(off[-1])
+        _, _, alert_route = self._off_route.run(t, off, terms.route_grace_s, inclusive=True)
 
         if terms.has_deadline:
             late_stat, late_value, alert_late = self._forecast(t, remaining_m, half_width)
@@ -185,15 +205,22 @@ class SlaMonitor:
         hist_r = np.array([p[1] for p in self._progress], dtype=np.float64)
         all_t = np.concatenate([hist_t, t])
         all_r = np.concatenate([hist_r, remaining])
-        # The reference point is the oldest reading inside the speed window before each reading.
+        # The reference point is the oldest reading inside the speed window before each reading, but not
+        # before the goods last stood still: a dwell (loading, a handover, a rest stop) averaged into the
+        # speed would forecast a truck back on the road as late as a crawling one.
         ref = np.searchsorted(all_t, t - self._speed_window_s, side="left")
+        rows = np.arange(all_t.shape[0])
+        step_s = np.diff(all_t, prepend=-np.inf)
+        stood = (step_s > 0) & (all_r[np.maximum(rows - 1, 0)] - all_r < self._min_speed * step_s)
+        last_stop = np.maximum.accumulate(np.where(stood, rows, 0))
+        ref = np.maximum(ref, last_stop[hist_t.shape[0] :])
         elapsed = t - all_t[ref]
         progress = all_r[ref] - remaining
         with np.errstate(invalid="ignore", divide="ignore"):
             speed = np.where(elapsed > 0, progress / elapsed, 0.0)
         deadline = float(self.terms.delivery_deadline_s)
         arrived = remaining <= arrived_within_m
-        moving = speed >= self._min_speed
+        moving = (speed >= self._min_speed) & (elapsed >= self._min_moving_s)
         past_deadline = t > deadline
         travel = remaining / np.where(moving, speed, 1.0) * self._safety  # meaningful only where moving
         time_left = deadline - t
@@ -240,7 +267,7 @@ class SlaMonitor:
             "version": self.STATE_VERSION,
             "temp": [self._temp.start_s, self._temp.breached],
             "humidity": [self._humidity.start_s, self._humidity.breached],
-            "off_route": self._off_route,
+            "off_route": [self._off_route.start_s, self._off_route.breached],
             "late": self._late,
             "last_s": self._last_s,
             "progress": [list(p) for p in self._progress],
@@ -251,10 +278,14 @@ class SlaMonitor:
             raise DetectorInputError(f"unsupported SLA state version {state.get('version')!r}")
         self._temp.start_s, self._temp.breached = state["temp"][0], bool(state["temp"][1])
         self._humidity.start_s, self._humidity.breached = state["humidity"][0], bool(state["humidity"][1])
-        self._off_route = bool(state["off_route"])
+        self._off_route.start_s, self._off_route.breached = state["off_route"][0], bool(state["off_route"][1])
         self._late = bool(state["late"])
         self._last_s = state["last_s"]
         self._progress = [(int(a), float(b)) for a, b in state["progress"]]
+
+
+def _diversions(terms: SlaTerms) -> tuple[Polyline, ...]:
+    return tuple(Polyline([(lat / 1e6, lon / 1e6) for lat, lon in path]) for path in terms.diversions)
 
 
 def _polyline(terms: SlaTerms) -> Polyline | None:

@@ -159,7 +159,12 @@ class OracleNode:
             settings.discovery_chunk_blocks,
             settings.confirmations,
         )
-        self.planner = Planner(graph, settings.corridor_width_m)
+        self.planner = Planner(
+            graph,
+            settings.corridor_width_m,
+            route_grace_s=settings.route_deviation_grace_s,
+            pull_down_allowance_s=settings.pull_down_allowance_s,
+        )
         self.checkpoint = Checkpoint(settings.checkpoint_path)
         self.store = store if store is not None else open_store()
         self.source = source if source is not None else ApiSource(settings.api_url)
@@ -251,12 +256,19 @@ class OracleNode:
 
     # ---------------------------------------------------------------- readings -> verdicts
 
-    def plan_at(self, order_id: int, current_terms: ChainTerms, deadline_s: int, at_s: int) -> Plan:
-        """The plan in force for a reading taken at ``at_s``: the terms and legs awarded by then. Keyed to time,
-        not to when a node learned of a leg, so that every node applies the same plan to the same reading."""
+    def plan_at(self, order_id: int, twin_id: int, current_terms: ChainTerms, deadline_s: int, at_s: int) -> Plan:
+        """The plan in force for a reading taken at ``at_s``: the terms, legs, reroutes and custody as of then.
+        Keyed to time, not to when a node learned of them, so every node applies the same plan to a reading."""
         terms = self.view.terms_at(order_id, at_s) or current_terms
         legs = [leg for leg in self.view.legs(order_id) if leg.awarded_at_s <= at_s]
-        return self.planner.plan(terms, legs, deadline_s)
+        _, custody_since_s = self.view.holder_at(twin_id, at_s)
+        return self.planner.plan(
+            terms,
+            legs,
+            deadline_s,
+            reroutes=self.view.reroutes_at(order_id, twin_id, at_s),
+            custody_since_s=custody_since_s,
+        )
 
     def _shipment(self, shipment_id: str) -> _Shipment | None:
         known = self._shipments.get(shipment_id)
@@ -270,7 +282,8 @@ class OracleNode:
         deadline_s = self.chain.delivery_deadline(order_id)
         saved = self.checkpoint.shipment(shipment_id)
         cursor = None if saved.cursor_ts_ms is None else (saved.cursor_ts_ms, int(saved.cursor_id or 0))
-        plan = self.plan_at(order_id, current_terms, deadline_s, 0 if cursor is None else cursor[0] // 1000)
+        at_s = 0 if cursor is None else cursor[0] // 1000
+        plan = self.plan_at(order_id, int(shipment_id), current_terms, deadline_s, at_s)
         try:
             tracker = ShipmentTracker(
                 plan,
@@ -314,11 +327,19 @@ class OracleNode:
         decided: list[tuple[ReadingPublic, BreachWindow]] = []
         segment: list[ReadingPublic] = []
         for reading in readings:
-            plan = self.plan_at(state.order_id, state.current_terms, state.deadline_s, reading.ts_ms // 1000)
+            at_s = reading.ts_ms // 1000
+            plan = self.plan_at(state.order_id, int(shipment_id), state.current_terms, state.deadline_s, at_s)
             if plan != state.tracker.plan:
                 decided += self._feed(state, segment)
                 segment = []
-                log.info("shipment %s: plan of %d leg(s) from %d", shipment_id, len(plan.legs), reading.ts_ms)
+                log.info(
+                    "shipment %s: plan of %d leg(s), reroutes %s, custody since %d, from %d",
+                    shipment_id,
+                    len(plan.legs),
+                    [(r.handover_place or "?", r.taken_over_at_s) for r in plan.reroutes],
+                    plan.custody_since_s,
+                    reading.ts_ms,
+                )
                 try:
                     state.tracker.replan(plan)
                 except ValueError as exc:

@@ -24,7 +24,7 @@ from oracles.verdicts import Action, Kind, Verdict, make_verdict
 
 EVIDENCE_SCHEMA = "asc-evidence/2"
 # Bump when the window rules or the policy change: it is part of what every node must agree on.
-NODE_MODEL = "asc-oracle-node/2 (sla-monitor/2, policy/2)"
+NODE_MODEL = "asc-oracle-node/3 (sla-monitor/3, policy/3)"
 
 KIND_NAMES = {
     Kind.TEMPERATURE: "temperature_excursion",

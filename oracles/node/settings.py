@@ -61,6 +61,20 @@ class OracleNodeSettings(BaseSettings):
     corridor_width_m: int = Field(
         default=2000, gt=0, description="Width of the planned corridor (off-route beyond half of it)."
     )
+    # Five fixes in a row at the usual one-a-minute rate: a stray GPS fix or a wrong turn put right at the
+    # next junction is not a deviation; a truck that keeps away from the route for five minutes is.
+    route_deviation_grace_s: int = Field(
+        default=300, ge=0, description="Off the corridor for at least this long (reading time) before a verdict."
+    )
+    # A precooled reefer takes a load handed over a few degrees warm back into range in well under an hour
+    # (the simulator's relief van: about 22 minutes from 13 degC, default scenario); a relief unit that cannot
+    # is still caught within one typical leg.
+    pull_down_allowance_s: int = Field(
+        default=3600,
+        ge=0,
+        description="After taking a load that was out of range, the new holder is liable only for what is"
+        " still (or again) out of range this long after its handover (reading time).",
+    )
     use_isolation_forest: bool = Field(default=True, description="Run the window IsolationForest too.")
     evidence_context_readings: int = Field(
         default=60, ge=1, le=400, description="Readings before a window kept as its context in the evidence."

@@ -3,7 +3,10 @@
 ``ChainTerms`` is a CFP's physical SLA terms as fixed-point integers. ``Plan`` is everything in force for a
 reading: those terms, the planned route of the goods (the awarded delivery legs' origin -> destination, each
 routed on the shared road graph) and the order's delivery deadline; the route and deadline turn the
-route-deviation and late-arrival rules on.
+route-deviation and late-arrival rules on. After an accepted REROUTE verdict the plan follows the chain's
+reroute: the ordered diversion to the handover place counts as on-route, and once the relief carrier holds the
+goods the corridor starts at the handover place. ``custody_since_s`` (when the holder in force took the goods)
+and the allowances decide who is liable for an excursion (oracles.node.tracker).
 """
 
 from __future__ import annotations
@@ -57,15 +60,46 @@ class PlannedLeg:
 
 
 @dataclass(frozen=True, slots=True)
+class RerouteState:
+    """A reroute of the order as the chain states it at one time: the truck holding the goods was ordered
+    (``RerouteOpened``) to hand them over; the place is known once the holder offers them there
+    (``HandoffOffered``); the relief leg runs from when its carrier accepts them (``HandoffAccepted``)."""
+
+    cfp_id: int
+    opened_at_s: int
+    destination: str  # the destination of the leg it replaces ('' = unknown place id)
+    source_leg_index: int  # the leg it replaces (-1 when unknown)
+    handover_place: str = ""  # '' until the holder offers the goods somewhere
+    taken_over_at_s: int = 0  # 0 until the relief carrier accepts custody
+
+    def as_evidence(self) -> dict[str, int | str]:
+        return {
+            "cfp_id": self.cfp_id,
+            "opened_at_s": self.opened_at_s,
+            "destination": self.destination,
+            "source_leg_index": self.source_leg_index,
+            "handover_place": self.handover_place,
+            "taken_over_at_s": self.taken_over_at_s,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """What is in force for a shipment's reading: the SLA terms of the CFP that rules the order at that time,
-    the planned corridor (vertices in 1e-6 degrees) and the delivery deadline."""
+    the planned corridor (vertices in 1e-6 degrees), the delivery deadline, the reroutes under way, the custody
+    in force and the node's allowances (settings every node must share: they are in the evidence)."""
 
     terms: ChainTerms
     legs: tuple[PlannedLeg, ...] = ()
     corridor: tuple[tuple[int, int], ...] = ()
     corridor_width_m: int = 2000
     deadline_s: int = 0
+    diversions: tuple[tuple[tuple[int, int], ...], ...] = ()  # ordered diversions: on-route, not for the ETA
+    eta_paused: bool = False  # a diversion or handover under way: no arrival forecast
+    reroutes: tuple[RerouteState, ...] = ()
+    custody_since_s: int = 0  # when the holder in force accepted the goods (0: the seller since minting)
+    route_grace_s: int = 0
+    pull_down_allowance_s: int = 0
 
     def sla_terms(self) -> SlaTerms:
         terms = self.terms
@@ -79,6 +113,9 @@ class Plan:
             corridor=self.corridor if len(self.corridor) >= 2 else (),
             corridor_width_m=self.corridor_width_m,
             delivery_deadline_s=self.deadline_s,
+            diversions=self.diversions if len(self.corridor) >= 2 else (),
+            eta_paused=self.eta_paused,
+            route_grace_s=self.route_grace_s,
         )
 
     def as_evidence(self) -> dict[str, Any]:
@@ -88,4 +125,10 @@ class Plan:
             "corridor_e6": [[lat, lon] for lat, lon in self.corridor],
             "corridor_width_m": self.corridor_width_m,
             "delivery_deadline_s": self.deadline_s,
+            "diversions_e6": [[[lat, lon] for lat, lon in path] for path in self.diversions],
+            "eta_paused": self.eta_paused,
+            "reroutes": [reroute.as_evidence() for reroute in self.reroutes],
+            "custody_since_s": self.custody_since_s,
+            "route_grace_s": self.route_grace_s,
+            "pull_down_allowance_s": self.pull_down_allowance_s,
         }

@@ -102,16 +102,18 @@ def test_leaving_the_planned_corridor_ends_in_one_route_deviation_verdict_built_
     shipment, start = str(order["twin_id"]), order["picked_up_at"] + STEP_S
     on_route = [_reading(start + i * STEP_S, *_point(i * 500.0)) for i in range(10)]
     lat, lon = on_route[-1]["lat_e7"], on_route[-1]["lon_e7"]
-    # Then east, away from the A10, 1.5 km a minute (90 km/h: a plausible move, not a GPS teleport).
-    away = [_reading(start + (10 + i) * STEP_S, lat, lon + (i + 1) * 220_000) for i in range(4)]
+    # Then 1.5 km east of the A10 (a plausible minute's move, not a GPS teleport), kept there for 6 minutes.
+    away = [_reading(start + (10 + i) * STEP_S, lat, lon + 220_000) for i in range(7)]
     chain.advance(3600)
     _post(api, shipment, on_route + away)
     specs = _run_three(nodes, shipment)
 
     accepted = _one_verdict(chain, order["order_id"])["args"]
     assert accepted["kind"] == Kind.ROUTE_DEVIATION and accepted["action"] == Action.PENALTY
-    # the first reading 1.5 km east of the road is beyond the corridor's half width (1 km): it decides
-    assert accepted["windowStart"] == accepted["windowEnd"] == start + 10 * STEP_S
+    # from the first reading 1.5 km east of the road (beyond the corridor's half width, 1 km) to the one that
+    # keeps it off the corridor for the route grace (300 s)
+    assert accepted["windowStart"] == start + 10 * STEP_S
+    assert accepted["windowEnd"] == start + 15 * STEP_S
     penalties = chain.penalties(order["order_id"])
     assert [p["args"]["verdictId"] for p in penalties] == [accepted["verdictId"]]
 
