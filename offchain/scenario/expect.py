@@ -48,6 +48,13 @@ def chain_outcomes(expect: Expectations, facts: Facts) -> list[Outcome]:
     for carrier in expect.penalties_on:
         charged = [p for p in facts.penalties if p["carrier"] == carrier]
         outcomes.append(Outcome(f"penalty:{carrier}", bool(charged), f"{len(charged)} penalty record(s) on {carrier}"))
+    for carrier in expect.no_penalties_on:
+        charged = [p for p in facts.penalties if p["carrier"] == carrier]
+        detail = f"{len(charged)} penalty record(s) on {carrier}, none allowed"
+        outcomes.append(Outcome(f"no_penalty:{carrier}", not charged, detail))
+    for kind in expect.no_verdicts:
+        found = [v for v in facts.verdicts if v["kind"] == kind]
+        outcomes.append(Outcome(f"no_verdict:{kind}", not found, f"{len(found)} {kind} verdict(s), none allowed"))
     if expect.escrows_settled:
         open_orders = facts.unsettled_orders()
         outcomes.append(

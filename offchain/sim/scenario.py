@@ -279,9 +279,11 @@ def _check_organisations(scenario: Scenario, graph: RoadGraph) -> list[tuple[str
                 (f"demand.{i}.retailer", f"unknown retailer {demand.retailer!r} (known: {', '.join(retailers)})")
             )
     problems.extend(_check_approvers(scenario))
-    for i, carrier in enumerate(scenario.expect.penalties_on):
-        if carrier not in carriers:
-            problems.append((f"expect.penalties_on.{i}", f"unknown carrier {carrier!r} (known: {', '.join(carriers)})"))
+    for field, named in (("penalties_on", scenario.expect.penalties_on),
+                         ("no_penalties_on", scenario.expect.no_penalties_on)):
+        for i, carrier in enumerate(named):
+            if carrier not in carriers:
+                problems.append((f"expect.{field}.{i}", f"unknown carrier {carrier!r} (known: {', '.join(carriers)})"))
     return problems
 
 

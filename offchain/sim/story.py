@@ -124,10 +124,19 @@ class Expectations(_Model):
     verdicts: list[VerdictExpectation] = Field(default_factory=list)
     reroute_awarded: bool = Field(default=False, description="A reroute CFP was opened and awarded.")
     penalties_on: list[Id] = Field(default_factory=list, description="Carrier organisations charged a penalty.")
+    no_penalties_on: list[Id] = Field(
+        default_factory=list, description="Carrier organisations that must not be charged (e.g. a relief carrier)."
+    )
+    no_verdicts: list[VerdictKind] = Field(
+        default_factory=list, description="Verdict kinds that must not be accepted (e.g. an ordered diversion)."
+    )
     escrows_settled: bool = Field(default=False, description="Every order opened in the run is settled.")
     audit_pass: bool = True
     no_duplicate_transactions: bool = True
     approvals: list[ApprovalExpectation] = Field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.delivered_min or self.verdicts or self.reroute_awarded or self.penalties_on or self.approvals)
+        return not (
+            self.delivered_min or self.verdicts or self.reroute_awarded or self.penalties_on or self.approvals
+            or self.no_penalties_on or self.no_verdicts
+        )

@@ -46,6 +46,19 @@ def test_penalty_expectation_names_the_carrier() -> None:
     assert not outcome["penalty:fenland-haulage"]
 
 
+def test_a_carrier_that_must_not_be_charged_fails_on_its_first_penalty() -> None:
+    expect = Expectations(no_penalties_on=["city-chill"])
+    assert held(expect, facts(penalties=[{"carrier": "fenland-haulage", "amount": 1}]))["no_penalty:city-chill"]
+    assert not held(expect, facts(penalties=[{"carrier": "city-chill", "amount": 1}]))["no_penalty:city-chill"]
+
+
+def test_a_verdict_kind_that_must_not_be_accepted_fails_when_one_is() -> None:
+    expect = Expectations(no_verdicts=["route_deviation"])
+    assert held(expect, facts(verdicts=[{"kind": "temperature", "action": "reroute"}]))["no_verdict:route_deviation"]
+    found = facts(verdicts=[{"kind": "route_deviation", "action": "penalty"}])
+    assert not held(expect, found)["no_verdict:route_deviation"]
+
+
 def test_escrows_settled_needs_an_order_and_none_open() -> None:
     expect = Expectations(escrows_settled=True)
     assert not held(expect, facts())["escrows_settled"]

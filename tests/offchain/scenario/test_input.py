@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import REPO_ROOT, SCENARIOS, default_scenario, orchestrator_env, run_orchestrator, write_scenario
 
 
@@ -26,12 +28,13 @@ def test_schema_error_names_file_and_field(tmp_path: Path) -> None:
     assert "bad.yaml: demand.0.quantity:" in done.stderr
 
 
-def test_unknown_expected_carrier_names_the_field(tmp_path: Path) -> None:
+@pytest.mark.parametrize("field", ["penalties_on", "no_penalties_on"])
+def test_unknown_expected_carrier_names_the_field(field: str, tmp_path: Path) -> None:
     data = default_scenario()
-    data["expect"]["penalties_on"] = ["nobody"]
+    data["expect"][field] = ["nobody"]
     done = run_orchestrator(write_scenario(tmp_path / "bad.yaml", data), tmp_path / "state")
     assert done.returncode == 2
-    assert "bad.yaml: expect.penalties_on.0: unknown carrier 'nobody'" in done.stderr
+    assert f"bad.yaml: expect.{field}.0: unknown carrier 'nobody'" in done.stderr
 
 
 def test_invalid_generated_agent_config_names_the_organisation(tmp_path: Path) -> None:
