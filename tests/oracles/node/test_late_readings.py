@@ -104,3 +104,33 @@ def test_a_late_backlog_of_another_device_is_read_once_and_its_excursion_judged(
         assert "signed verdict" not in node.log()
         assert "20 late reading(s) from 1 device(s)" in node.log()
     assert len(chain.verdicts(order["order_id"])) == 1
+
+
+def test_a_late_excursion_overlapping_a_verdict_of_the_same_kind_is_not_a_second_verdict(
+    chain: Chain, api: Api, nodes: Nodes
+) -> None:
+    order = chain.new_order()
+    shipment = str(order["twin_id"])
+    start_ms = now_ms() - 120 * MINUTE_MS
+    reefer = api.device_for(shipment)
+    api.post(shipment, reefer, excursion_readings(start_ms, normal=10, hot=20))  # hot from minute 10 to 29
+    specs = nodes.specs(2)
+    running = [nodes.start(spec, specs, shipment) for spec in specs]
+    [verdict] = wait_until(lambda: chain.verdicts(order["order_id"]), 60, "the reefer's VerdictAccepted")
+
+    # The logger saw the same excursion (minutes 12 to 28) and uploads it late.
+    logger = Account.create()
+    logger_id = f"logger-{shipment}"
+    with api.client() as client:
+        client.register_device(logger_id, logger.address, shipments=[shipment])
+        client.post_readings(
+            logger_id, shipment, 1, excursion_readings(start_ms + 12 * MINUTE_MS, normal=0, hot=17), logger.key
+        )
+    last_id = _last_reading_id(api, shipment)
+    wait_until(lambda: _caught_up(specs, shipment, last_id), 60, "the backlog read")
+    time.sleep(SETTLE_S)
+    assert chain.verdicts(order["order_id"]) == [verdict]
+    window = f"[{verdict['args']['windowStart']}, {verdict['args']['windowEnd']}] of the same kind"
+    for spec, node in zip(specs, running, strict=True):
+        assert _shipment_row(spec, shipment)[2]["rows"] == 17
+        assert f"(late readings) overlaps verdict 0x{bytes(verdict['args']['verdictId']).hex()} {window}" in node.log()
