@@ -216,6 +216,7 @@ class OracleNode:
         self._acked: dict[str, set[str]] = {}  # verdict id -> peers that took our signature
         self._retry_at: dict[tuple[str, str], float] = {}
         self._server: PeerServer | None = None
+        self._source_down_since: float | None = None  # monotonic time of the first failed fetch of an outage
 
     @property
     def address(self) -> str:
@@ -400,8 +401,16 @@ class OracleNode:
         try:
             page = self.source.fetch(shipment_id, state.after_id, self.settings.page_size)
         except SourceUnavailableError as exc:
-            log.warning("shipment %s: %s", shipment_id, exc)
+            # Once per outage, not once per poll: the loop polls every few hundred milliseconds.
+            if self._source_down_since is None:
+                self._source_down_since = time.monotonic()
+                log.warning("shipment %s: %s; retrying every poll until it answers", shipment_id, exc)
+            else:
+                log.debug("shipment %s: %s", shipment_id, exc)
             return False
+        if self._source_down_since is not None:
+            log.info("the reading source answers again after %.1f s", time.monotonic() - self._source_down_since)
+            self._source_down_since = None
         # A reading as new as the scanned head could fall under a leg awarded in a block this node has not seen
         # yet (later blocks may share the head's timestamp): it waits until the chain has moved past it, and so
         # do the readings accepted after it (skipping it would lose it: the cursor is the acceptance order).
