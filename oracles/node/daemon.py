@@ -433,8 +433,14 @@ class OracleNode:
                 late_rows,
                 state.frontier_ms,
             )
-        decisions = [self._decide(shipment_id, state, window, late) for window, late in decided]
-        fresh = self.checkpoint.record_decisions(shipment_id, state.position(), [d for d in decisions if d is not None])
+        # One by one: a window is checked against the page's earlier decisions too (they are recorded only with
+        # the page), so the outcome does not depend on where a node's pages happened to end.
+        decisions: list[Decision] = []
+        for window, late in decided:
+            decision = self._decide(shipment_id, state, window, late, decisions)
+            if decision is not None:
+                decisions.append(decision)
+        fresh = self.checkpoint.record_decisions(shipment_id, state.position(), decisions)
         if any(fresh):
             self._crash_point("after_sign")
         return len(page) == self.settings.page_size and len(readings) == len(page)
@@ -498,27 +504,30 @@ class OracleNode:
     def _feed(tracker: ShipmentTracker, segment: list[ReadingPublic]) -> list[tuple[ReadingPublic, BreachWindow]]:
         return [(segment[index], window) for index, window in tracker.feed(segment)]
 
-    def _already_decided(self, shipment_id: str, state: _Shipment, window: BreachWindow, late: bool) -> str | None:
-        """Why a decided window must not be signed (again), or None."""
+    def _already_decided(
+        self, shipment_id: str, state: _Shipment, window: BreachWindow, late: bool, page: list[Decision]
+    ) -> str | None:
+        """Why a decided window must not be signed (again), or None. ``page``: the page's earlier decisions."""
         kind = int(window.kind)
         recorded = self.checkpoint.verdict_of_window(state.order_id, kind, window.window_start_s)
         if recorded is not None:
             return f"recorded here as verdict {recorded.verdict_id} ({recorded.status.value})"
+        earlier = [(d.verdict_id, d.verdict) for d in page]
+        if any(v.kind == kind and v.window_start == window.window_start_s for _, v in earlier):
+            return "decided earlier in this page"
         if late:
-            for record in self.checkpoint.verdicts():
-                v = record.verdict
-                if (
-                    record.shipment_id == shipment_id
-                    and int(v.kind) == kind
-                    and v.window_start <= window.window_end_s
-                    and window.window_start_s <= v.window_end
-                ):
-                    return f"overlaps verdict {record.verdict_id} [{v.window_start}, {v.window_end}] of the same kind"
+            earlier += [(r.verdict_id, r.verdict) for r in self.checkpoint.verdicts() if r.shipment_id == shipment_id]
+            for vid, v in earlier:
+                overlaps = v.window_start <= window.window_end_s and window.window_start_s <= v.window_end
+                if int(v.kind) == kind and overlaps:
+                    return f"overlaps verdict {vid} [{v.window_start}, {v.window_end}] of the same kind"
         return None
 
-    def _decide(self, shipment_id: str, state: _Shipment, window: BreachWindow, late: bool = False) -> Decision | None:
+    def _decide(
+        self, shipment_id: str, state: _Shipment, window: BreachWindow, late: bool, page: list[Decision]
+    ) -> Decision | None:
         kind = KIND_NAMES[window.kind]
-        why_not = self._already_decided(shipment_id, state, window, late)
+        why_not = self._already_decided(shipment_id, state, window, late, page)
         if why_not is not None:
             log.info(
                 "shipment %s: %s window [%d, %d]%s %s; not signing it again",
