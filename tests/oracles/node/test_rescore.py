@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from oracles.node.tracker import ShipmentTracker
 from tests.oracles.node.conftest import Api, Chain, Nodes, NodeSpec, excursion_readings, now_ms, wait_until
@@ -37,6 +40,16 @@ def _older_version(spec: NodeSpec, shipment: str) -> None:
     state: dict[str, Any] = json.loads(_stream(spec, shipment)[1])
     state["version"] = ShipmentTracker.STATE_VERSION - 1
     _set_tracker_state(spec, shipment, json.dumps(state))
+
+
+def _time_cursor_of_an_older_node(spec: NodeSpec, shipment: str) -> None:
+    """The row as a node from before acceptance order left it: a (ts_ms, id) cursor, no after_id."""
+    with sqlite3.connect(_checkpoint(spec)) as db:
+        db.execute(
+            "UPDATE shipments SET cursor_ts_ms = frontier_ms, cursor_id = after_id, after_id = NULL, "
+            "frontier_ms = NULL, late_state = NULL WHERE shipment_id = ?",
+            (shipment,),
+        )
 
 
 def _verdict_rows(spec: NodeSpec) -> list[tuple[str, str]]:
@@ -111,8 +124,16 @@ def test_older_and_undecodable_states_are_rescored_without_a_second_verdict(
     assert all(json.loads(_stream(spec, shipment)[1])["version"] == ShipmentTracker.STATE_VERSION for spec in specs)
 
 
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_older_version, "its saved detector state cannot be loaded"),
+        (_time_cursor_of_an_older_node, "its checkpoint holds the time cursor"),
+    ],
+    ids=["older-state-version", "time-cursor"],
+)
 def test_a_verdict_signed_but_not_yet_accepted_is_not_signed_again_after_a_rescore(
-    chain: Chain, api: Api, nodes: Nodes
+    chain: Chain, api: Api, nodes: Nodes, damage: Callable[[NodeSpec, str], None], reason: str
 ) -> None:
     order, shipment, device = _shipment_with_excursion(chain, api)
     first, second = nodes.specs(2)
@@ -122,12 +143,12 @@ def test_a_verdict_signed_but_not_yet_accepted_is_not_signed_again_after_a_resco
     [(verdict_id, status)] = _verdict_rows(first)
     assert status == "signed"
 
-    _older_version(first, shipment)
+    damage(first, shipment)
     _more_readings(api, shipment, device)
     last_id = _last_reading_id(api, shipment)
     rescoring = nodes.start(first, [first, second], shipment)
     wait_until(lambda: _caught_up([first], shipment, last_id), 60, "the node to catch up")
-    assert RESCORE_WARNING in rescoring.log()
+    assert reason in rescoring.log() and RESCORE_WARNING in rescoring.log()
     assert f"recorded here as verdict {verdict_id} (signed)" in rescoring.log()
     assert "signed verdict" not in rescoring.log()
     assert _verdict_rows(first) == [(verdict_id, "signed")]
