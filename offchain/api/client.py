@@ -185,8 +185,16 @@ class ApiClient:
         to_ms: int | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        after_id: int | None = None,
     ) -> ReadingPage:
-        params = {"from_ms": from_ms, "to_ms": to_ms, "cursor": cursor, "limit": limit}
+        """Time order with ``cursor``; acceptance order (ids greater than ``after_id``) with ``after_id``."""
+        params = {
+            "from_ms": from_ms,
+            "to_ms": to_ms,
+            "cursor": cursor,
+            "limit": limit,
+            "after_id": after_id,
+        }
         response = self._request(
             "GET",
             f"/shipments/{shipment_id}/readings",

@@ -137,6 +137,32 @@ def _check_readings(session: Session, device: Device, batch: BatchIn, limits: Li
     )
 
 
+def _lock_shipment(session: Session, batch: BatchIn) -> ShipmentPosition:
+    """Lock the shipment's position row (create it for a first batch) before any reading id is drawn.
+
+    Followers read a shipment in acceptance order (``after_id``): a reading id must never become visible
+    after a greater id of the same shipment. SQLite serialises writers anyway; on PostgreSQL, batches of two
+    devices of one shipment could otherwise draw ids in one order and commit in the other, and a follower
+    that had read the greater id would never see the smaller. Holding this lock from before the ids are
+    drawn until commit makes a shipment's ids visible in order. A concurrent first batch of the same
+    shipment fails on the primary key and is re-evaluated by the caller (``IntegrityError``).
+    """
+    position = session.get(ShipmentPosition, batch.shipment_id, with_for_update=True)
+    if position is None:
+        last = batch.readings[-1]
+        position = ShipmentPosition(
+            shipment_id=batch.shipment_id,
+            device_id=batch.device_id,
+            reading_id=0,
+            ts_ms=last.ts_ms,
+            lat_e7=last.lat_e7,
+            lon_e7=last.lon_e7,
+        )
+        session.add(position)
+        session.flush()
+    return position
+
+
 def _insert(session: Session, device: Device, batch: BatchIn, content_hash: str, signer: str) -> Accepted:
     stamp = now_ms()
     row = Batch(
@@ -153,6 +179,8 @@ def _insert(session: Session, device: Device, batch: BatchIn, content_hash: str,
     )
     session.add(row)
     session.flush()
+    last = batch.readings[-1]
+    position = _lock_shipment(session, batch)
     values = [
         {
             "batch_id": row.id,
@@ -166,7 +194,6 @@ def _insert(session: Session, device: Device, batch: BatchIn, content_hash: str,
     ]
     ids = list(session.scalars(insert(Reading).returning(Reading.id, sort_by_parameter_order=True), values))
     row.first_reading_id, row.last_reading_id = ids[0], ids[-1]
-    last = batch.readings[-1]
     bumped = session.execute(
         update(Device)
         .where(Device.device_id == device.device_id, Device.version == device.version)
@@ -181,18 +208,8 @@ def _insert(session: Session, device: Device, batch: BatchIn, content_hash: str,
     )
     if bumped.rowcount != 1:  # type: ignore[attr-defined]
         raise LostRaceError()
-    position = session.get(ShipmentPosition, batch.shipment_id)
-    if position is None:
-        session.add(
-            ShipmentPosition(
-                shipment_id=batch.shipment_id,
-                device_id=batch.device_id,
-                reading_id=ids[-1],
-                ts_ms=last.ts_ms,
-                lat_e7=last.lat_e7,
-                lon_e7=last.lon_e7,
-            )
-        )
+    if position.reading_id == 0:  # the shipment's first batch: the row was created by _lock_shipment
+        position.reading_id = ids[-1]
     elif last.ts_ms > position.ts_ms:
         position.device_id, position.reading_id = batch.device_id, ids[-1]
         position.ts_ms, position.lat_e7, position.lon_e7 = last.ts_ms, last.lat_e7, last.lon_e7

@@ -233,12 +233,29 @@ class Store:
         to_ms: int | None,
         cursor: str | None,
         limit: int,
+        after_id: int | None = None,
     ) -> ReadingPage:
+        """Time order (timestamp, then id) with the opaque ``cursor``; or, with ``after_id``, acceptance
+        order: the readings whose id is greater, by id. A follower that keeps the last id it read sees every
+        reading exactly once, also one accepted after newer ones (a logger uploading its backlog late)."""
+        if after_id is not None and cursor is not None:
+            raise ProblemError(
+                422,
+                "malformed",
+                "Malformed request",
+                "cursor (time order) and after_id (acceptance order) cannot be combined",
+                [ProblemItem(reading=None, field="after_id", reason="given together with cursor")],
+            )
         query = select(Reading).where(Reading.shipment_id == shipment_id)
         if from_ms is not None:
             query = query.where(Reading.ts_ms >= from_ms)
         if to_ms is not None:
             query = query.where(Reading.ts_ms < to_ms)
+        if after_id is not None:
+            query = query.where(Reading.id > after_id).order_by(Reading.id).limit(limit)
+            with self._read() as session:
+                items = [_reading_public(row) for row in session.scalars(query)]
+            return ReadingPage(items=items, next_cursor=None)
         if cursor is not None:
             after_ts, after_id = decode_cursor(cursor)
             query = query.where(

@@ -4,6 +4,12 @@ signed, the signatures it holds and the transactions it sent.
 Every state change that must survive a crash is one transaction: the cursor of a shipment moves in the same
 commit as the verdict its readings decided, so a restart either redoes the readings (and, being
 deterministic, rebuilds the same verdict) or finds the verdict already recorded, never half of each.
+
+A shipment's cursor is the id of the last reading read (the API's acceptance order, ``after_id``). Nodes
+before that kept a (timestamp, id) cursor in ``cursor_ts_ms``/``cursor_id``; such a row is reported as
+``legacy_time_cursor`` so the daemon can rescore the shipment (a time cursor cannot say which late readings
+it skipped). Stored states are decoded here but judged by the daemon: an undecodable one is reported, never
+raised, so one bad row cannot stop the node.
 """
 
 from __future__ import annotations
@@ -26,7 +32,10 @@ CREATE TABLE IF NOT EXISTS shipments (
     shipment_id TEXT PRIMARY KEY,
     cursor_ts_ms INTEGER,
     cursor_id INTEGER,
-    tracker_state TEXT NOT NULL
+    tracker_state TEXT NOT NULL,
+    after_id INTEGER,
+    frontier_ms INTEGER,
+    late_state TEXT
 );
 CREATE TABLE IF NOT EXISTS verdicts (
     verdict_id TEXT PRIMARY KEY,
@@ -58,11 +67,34 @@ class VerdictStatus(StrEnum):
     DONE = "done"  # the window is consumed on-chain (by this verdict or by a peer's)
 
 
+# Columns added to ``shipments`` since the first release; added to older files when they are opened.
+_ADDED_SHIPMENT_COLUMNS = {"after_id": "INTEGER", "frontier_ms": "INTEGER", "late_state": "TEXT"}
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPosition:
+    """Where a shipment's stream stands after a page: saved in the same commit as the page's verdicts.
+
+    ``after_id``: the last reading read (acceptance order). ``frontier_ms``: the newest reading time the
+    in-order tracker has seen (older readings are late). ``late_state``: the late readings' monitors.
+    """
+
+    after_id: int
+    frontier_ms: int | None
+    tracker_state: dict[str, Any]
+    late_state: dict[str, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class ShipmentCursor:
-    cursor_ts_ms: int | None
-    cursor_id: int | None
+    """A shipment's saved stream, as far as it could be decoded (all None: never read)."""
+
+    after_id: int | None
+    frontier_ms: int | None
     tracker_state: dict[str, Any] | None
+    late_state: dict[str, Any] | None
+    legacy_time_cursor: tuple[int, int] | None = None  # (ts_ms, id) of a node that read in time order
+    undecodable: str | None = None  # why the saved state is not JSON; the states above are then None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +136,10 @@ class Checkpoint:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(shipments)")}
+        for column, sql_type in _ADDED_SHIPMENT_COLUMNS.items():
+            if column not in present:
+                self._db.execute(f"ALTER TABLE shipments ADD COLUMN {column} {sql_type}")
 
     def close(self) -> None:
         with self._lock:
@@ -125,28 +161,45 @@ class Checkpoint:
     def shipment(self, shipment_id: str) -> ShipmentCursor:
         with self._lock:
             row = self._db.execute(
-                "SELECT cursor_ts_ms, cursor_id, tracker_state FROM shipments WHERE shipment_id = ?",
+                "SELECT after_id, frontier_ms, tracker_state, late_state, cursor_ts_ms, cursor_id "
+                "FROM shipments WHERE shipment_id = ?",
                 (shipment_id,),
             ).fetchone()
         if row is None:
-            return ShipmentCursor(None, None, None)
-        return ShipmentCursor(row[0], row[1], json.loads(row[2]))
+            return ShipmentCursor(None, None, None, None)
+        after_id, frontier_ms, tracker_text, late_text, legacy_ts, legacy_id = row
+        legacy = (int(legacy_ts), int(legacy_id or 0)) if after_id is None and legacy_ts is not None else None
+        try:
+            tracker_state = json.loads(tracker_text)
+            late_state = None if late_text is None else json.loads(late_text)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+            return ShipmentCursor(after_id, frontier_ms, None, None, legacy, f"not JSON ({exc})")
+        if not isinstance(tracker_state, dict) or not isinstance(late_state, dict | None):
+            return ShipmentCursor(after_id, frontier_ms, None, None, legacy, "not a JSON object")
+        return ShipmentCursor(after_id, frontier_ms, tracker_state, late_state, legacy)
 
     @staticmethod
-    def _save_cursor(
-        db: sqlite3.Connection, shipment_id: str, ts_ms: int, reading_id: int, state: dict[str, Any]
-    ) -> None:
+    def _save_position(db: sqlite3.Connection, shipment_id: str, position: StreamPosition) -> None:
+        # The legacy time cursor is cleared: from now on the row holds an acceptance cursor.
         db.execute(
-            "INSERT INTO shipments (shipment_id, cursor_ts_ms, cursor_id, tracker_state) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (shipment_id) DO UPDATE SET cursor_ts_ms = excluded.cursor_ts_ms, "
-            "cursor_id = excluded.cursor_id, tracker_state = excluded.tracker_state",
-            (shipment_id, ts_ms, reading_id, json.dumps(state, sort_keys=True)),
+            "INSERT INTO shipments (shipment_id, cursor_ts_ms, cursor_id, tracker_state, after_id, frontier_ms, "
+            "late_state) VALUES (?, NULL, NULL, ?, ?, ?, ?) "
+            "ON CONFLICT (shipment_id) DO UPDATE SET cursor_ts_ms = NULL, cursor_id = NULL, "
+            "tracker_state = excluded.tracker_state, after_id = excluded.after_id, "
+            "frontier_ms = excluded.frontier_ms, late_state = excluded.late_state",
+            (
+                shipment_id,
+                json.dumps(position.tracker_state, sort_keys=True),
+                position.after_id,
+                position.frontier_ms,
+                json.dumps(position.late_state, sort_keys=True),
+            ),
         )
 
-    def advance(self, shipment_id: str, ts_ms: int, reading_id: int, state: dict[str, Any]) -> None:
-        """Readings up to (ts_ms, reading_id) are processed and decided nothing new."""
+    def advance(self, shipment_id: str, position: StreamPosition) -> None:
+        """Readings up to ``position.after_id`` are processed and decided nothing new."""
         with self._tx() as db:
-            self._save_cursor(db, shipment_id, ts_ms, reading_id, state)
+            self._save_position(db, shipment_id, position)
 
     # ---------------------------------------------------------------- verdicts
 
@@ -160,11 +213,10 @@ class Checkpoint:
         detected_at_ms: int,
         signer: str,
         signature: bytes,
-        cursor: tuple[int, int],
-        tracker_state: dict[str, Any],
+        position: StreamPosition,
         status: VerdictStatus = VerdictStatus.SIGNED,
     ) -> bool:
-        """Store this node's verdict, its own signature and the cursor of the deciding reading, at once.
+        """Store this node's verdict, its own signature and the stream position after it, at once.
 
         Returns False (and changes nothing but the cursor) when a verdict for the same window is already here.
         """
@@ -189,18 +241,17 @@ class Checkpoint:
                     "INSERT OR IGNORE INTO signatures (verdict_id, signer, signature) VALUES (?, ?, ?)",
                     (verdict_id, signer, signature.hex()),
                 )
-            self._save_cursor(db, shipment_id, cursor[0], cursor[1], tracker_state)
+            self._save_position(db, shipment_id, position)
         return bool(inserted)
 
     def record_decisions(
         self,
         shipment_id: str,
-        cursor: tuple[int, int],
-        tracker_state: dict[str, Any],
+        position: StreamPosition,
         decisions: list[Decision],
     ) -> list[bool]:
-        """A page's verdicts, this node's signatures and the cursor after the page, in one commit (the
-        tracker state belongs to the page's end, so nothing of the page may be recorded without the rest).
+        """A page's verdicts, this node's signatures and the stream position after the page, in one commit
+        (the tracker states belong to the page's end, so nothing of the page may be recorded without the rest).
 
         Returns, per decision, whether it is new (False: a verdict for its window was already here).
         """
@@ -231,7 +282,7 @@ class Checkpoint:
                         (d.verdict_id, d.signer, d.signature.hex()),
                     )
                 fresh.append(bool(inserted))
-            self._save_cursor(db, shipment_id, cursor[0], cursor[1], tracker_state)
+            self._save_position(db, shipment_id, position)
         return fresh
 
     def add_signature(self, verdict_id: str, signer: str, signature: bytes) -> bool:
@@ -313,6 +364,13 @@ class Checkpoint:
 
     def verdicts(self) -> list[VerdictRecord]:
         return self._records("1 = 1", ())
+
+    def verdict_of_window(self, order_id: int, kind: int, window_start: int) -> VerdictRecord | None:
+        """The verdict this node recorded for a window (signed, submitted or done), if any."""
+        found = self._records(
+            "order_id = ? AND kind = ? AND window_start = ?", (str(order_id), int(kind), window_start)
+        )
+        return found[0] if found else None
 
     def verdict(self, verdict_id: str) -> VerdictRecord | None:
         found = self._records("verdict_id = ?", (verdict_id,))

@@ -15,6 +15,14 @@ Restart safety: everything the loop acts on is in the checkpoint before it acts;
 either redoes readings deterministically or resumes a recorded verdict (re-broadcast, re-send the recorded
 transaction). The chain accepts one verdict per (orderId, kind, windowStart), and a node asks it before
 every submission, so no window ever gets a second verdict.
+
+Readings come in acceptance order (every accepted reading exactly once, also one uploaded late). A reading
+older than the newest one the shipment's tracker has seen is late: it is scored by a second tracker kept for
+its device (a device's readings are in time order), so the SLA rules still judge it, and its windows become
+verdicts unless this node already recorded one of the same kind overlapping it (the same event, reported by
+the on-time device). A saved tracker state this node cannot load (another state version after an upgrade,
+an undecodable blob, a time cursor of an older node) makes the node rescore that shipment from its first
+reading with fresh trackers; windows it already recorded or the chain already has are not signed again.
 """
 
 from __future__ import annotations
@@ -25,8 +33,10 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -39,7 +49,14 @@ from offchain.sim.roads import RoadDataError, RoadGraph
 from offchain.storage.cid import cid_to_text
 from offchain.storage.store import EvidenceStore, open_store
 from oracles.node.chain import ZERO32, ChainClient, ChainError, NodeStoppingError, OracleSet, SubmitStatus
-from oracles.node.checkpoint import Checkpoint, Decision, VerdictRecord, VerdictStatus
+from oracles.node.checkpoint import (
+    Checkpoint,
+    Decision,
+    ShipmentCursor,
+    StreamPosition,
+    VerdictRecord,
+    VerdictStatus,
+)
 from oracles.node.discovery import ChainView
 from oracles.node.evidence import ACTIONS, KIND_NAMES, Policy, ReeferFailureRule, build_evidence, model_version
 from oracles.node.peers import PeerClient, PeerServer, create_peer_app
@@ -111,13 +128,42 @@ def policy_from(settings: OracleNodeSettings) -> Policy:
     )
 
 
+# Version of the late trackers' saved state (``late_state`` in the checkpoint).
+LATE_STATE_VERSION = 1
+
+
+@dataclass
+class _LateTracker:
+    """A device's readings that came in older than the shipment's tracker had got: scored in their own order."""
+
+    tracker: ShipmentTracker
+    last_ms: int
+
+
 @dataclass
 class _Shipment:
     order_id: int
     current_terms: ChainTerms  # Procurement.slaTerms now: only for orders older than the scan
     deadline_s: int
     tracker: ShipmentTracker
-    cursor: tuple[int, int] | None
+    after_id: int | None = None  # the last reading read (acceptance order)
+    frontier_ms: int | None = None  # the newest reading the in-order tracker has seen
+    late: dict[str, _LateTracker] = field(default_factory=dict)  # by device id
+    late_rows: int = 0  # late readings scored since the shipment's first reading
+
+    def late_state(self) -> dict[str, Any]:
+        return {
+            "version": LATE_STATE_VERSION,
+            "rows": self.late_rows,
+            "devices": {
+                device: {"last_ms": late.last_ms, "tracker": late.tracker.state_dict()}
+                for device, late in sorted(self.late.items())
+            },
+        }
+
+    def position(self) -> StreamPosition:
+        assert self.after_id is not None
+        return StreamPosition(self.after_id, self.frontier_ms, self.tracker.state_dict(), self.late_state())
 
 
 class OracleNode:
@@ -175,6 +221,7 @@ class OracleNode:
         self._acked: dict[str, set[str]] = {}  # verdict id -> peers that took our signature
         self._retry_at: dict[tuple[str, str], float] = {}
         self._server: PeerServer | None = None
+        self._source_down_since: float | None = None  # monotonic time of the first failed fetch of an outage
 
     @property
     def address(self) -> str:
@@ -270,6 +317,15 @@ class OracleNode:
             custody_since_s=custody_since_s,
         )
 
+    def _new_tracker(self, plan: Plan) -> ShipmentTracker:
+        return ShipmentTracker(
+            plan,
+            self.detect,
+            use_isolation_forest=self.settings.use_isolation_forest,
+            context_readings=self.settings.evidence_context_readings,
+            learned_lookback_s=self.settings.learned_lookback_s,
+        )
+
     def _shipment(self, shipment_id: str) -> _Shipment | None:
         known = self._shipments.get(shipment_id)
         if known is not None:
@@ -281,32 +337,75 @@ class OracleNode:
         current_terms = self.chain.sla_terms(order_id)
         deadline_s = self.chain.delivery_deadline(order_id)
         saved = self.checkpoint.shipment(shipment_id)
-        cursor = None if saved.cursor_ts_ms is None else (saved.cursor_ts_ms, int(saved.cursor_id or 0))
-        at_s = 0 if cursor is None else cursor[0] // 1000
-        plan = self.plan_at(order_id, int(shipment_id), current_terms, deadline_s, at_s)
         try:
-            tracker = ShipmentTracker(
-                plan,
-                self.detect,
-                use_isolation_forest=self.settings.use_isolation_forest,
-                context_readings=self.settings.evidence_context_readings,
-                learned_lookback_s=self.settings.learned_lookback_s,
-            )
+            restored = self._restore(order_id, int(shipment_id), current_terms, deadline_s, saved)
+            if isinstance(restored, str):
+                log.warning(
+                    "shipment %s: %s; rescoring it from its first reading with fresh detectors (windows this node "
+                    "recorded or the chain accepted are not signed again)",
+                    shipment_id,
+                    restored,
+                )
+                plan = self.plan_at(order_id, int(shipment_id), current_terms, deadline_s, 0)
+                restored = _Shipment(order_id, current_terms, deadline_s, self._new_tracker(plan))
+            state = restored
         except ValueError as exc:
             log.error("shipment %s: order %d has terms the detectors refuse: %s", shipment_id, order_id, exc)
             return None
-        if saved.tracker_state is not None:
-            tracker.load_state(saved.tracker_state)
-        state = self._shipments[shipment_id] = _Shipment(order_id, current_terms, deadline_s, tracker, cursor)
+        self._shipments[shipment_id] = state
+        plan = state.tracker.plan
         log.info(
-            "shipment %s: order %d, terms %s, deadline %d, %d leg(s) planned, resuming after %s",
+            "shipment %s: order %d, terms %s, deadline %d, %d leg(s) planned, resuming after reading %s "
+            "(newest scored %s, %d late reading(s) from %d device(s))",
             shipment_id,
             order_id,
             plan.terms,
             deadline_s,
             len(plan.legs),
-            cursor,
+            state.after_id,
+            state.frontier_ms,
+            state.late_rows,
+            len(state.late),
         )
+        return state
+
+    def _restore(
+        self, order_id: int, twin_id: int, current_terms: ChainTerms, deadline_s: int, saved: ShipmentCursor
+    ) -> _Shipment | str:
+        """The shipment as saved, or why the saved state cannot be used (the caller then rescores).
+
+        Raises ValueError when the detectors refuse the order's terms (nothing to do with the saved state)."""
+        if saved.undecodable is not None:
+            return f"its saved detector state is undecodable ({saved.undecodable})"
+        if saved.legacy_time_cursor is not None:
+            return (
+                f"its checkpoint holds the time cursor {saved.legacy_time_cursor} of an older node, which cannot "
+                "say which late readings it skipped"
+            )
+        at_s = 0 if saved.frontier_ms is None else saved.frontier_ms // 1000
+        plan = self.plan_at(order_id, twin_id, current_terms, deadline_s, at_s)
+        state = _Shipment(order_id, current_terms, deadline_s, self._new_tracker(plan))
+        if saved.after_id is None:
+            return state  # never read
+        if saved.tracker_state is None:
+            return "its checkpoint has a cursor but no detector state"
+        try:
+            state.tracker.load_state(saved.tracker_state)
+            late = saved.late_state or {"version": LATE_STATE_VERSION, "rows": 0, "devices": {}}
+            if late.get("version") != LATE_STATE_VERSION:
+                raise ValueError(f"unsupported late tracker state version {late.get('version')!r}")
+            for device, entry in late["devices"].items():
+                last_ms = int(entry["last_ms"])
+                tracker = self._new_tracker(
+                    self.plan_at(order_id, twin_id, current_terms, deadline_s, last_ms // 1000)
+                )
+                tracker.load_state(entry["tracker"])
+                state.late[str(device)] = _LateTracker(tracker, last_ms)
+            state.late_rows = int(late["rows"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # Another state version after an upgrade, or a blob that decodes but is not a tracker state.
+            return f"its saved detector state cannot be loaded ({type(exc).__name__}: {exc})"
+        state.after_id, state.frontier_ms = saved.after_id, saved.frontier_ms
         return state
 
     def _poll_shipment(self, shipment_id: str) -> bool:
@@ -314,55 +413,148 @@ class OracleNode:
         if state is None:
             return False
         try:
-            page = self.source.fetch(shipment_id, state.cursor, self.settings.page_size)
+            page = self.source.fetch(shipment_id, state.after_id, self.settings.page_size)
         except SourceUnavailableError as exc:
-            log.warning("shipment %s: %s", shipment_id, exc)
+            # Once per outage, not once per poll: the loop polls every few hundred milliseconds.
+            if self._source_down_since is None:
+                self._source_down_since = time.monotonic()
+                log.warning("shipment %s: %s; retrying every poll until it answers", shipment_id, exc)
+            else:
+                log.debug("shipment %s: %s", shipment_id, exc)
             return False
+        if self._source_down_since is not None:
+            log.info("the reading source answers again after %.1f s", time.monotonic() - self._source_down_since)
+            self._source_down_since = None
         # A reading as new as the scanned head could fall under a leg awarded in a block this node has not seen
-        # yet (later blocks may share the head's timestamp): it waits until the chain has moved past it.
+        # yet (later blocks may share the head's timestamp): it waits until the chain has moved past it, and so
+        # do the readings accepted after it (skipping it would lose it: the cursor is the acceptance order).
         horizon_ms = self.view.scanned_time_s * 1000
-        readings = [r for r in page if r.ts_ms < horizon_ms]
+        readings = list(takewhile(lambda r: r.ts_ms < horizon_ms, page))
         if not readings:
             return False
-        decided: list[tuple[ReadingPublic, BreachWindow]] = []
-        segment: list[ReadingPublic] = []
-        for reading in readings:
-            at_s = reading.ts_ms // 1000
-            plan = self.plan_at(state.order_id, int(shipment_id), state.current_terms, state.deadline_s, at_s)
-            if plan != state.tracker.plan:
-                decided += self._feed(state, segment)
-                segment = []
-                log.info(
-                    "shipment %s: plan of %d leg(s), reroutes %s, custody since %d, from %d",
-                    shipment_id,
-                    len(plan.legs),
-                    [(r.handover_place or "?", r.taken_over_at_s) for r in plan.reroutes],
-                    plan.custody_since_s,
-                    reading.ts_ms,
-                )
-                try:
-                    state.tracker.replan(plan)
-                except ValueError as exc:
-                    # Nothing of this page is recorded: it is read again, and refused again, next round.
-                    log.error("shipment %s: the detectors refuse the terms in force: %s", shipment_id, exc)
-                    self._shipments.pop(shipment_id, None)
-                    return False
-            segment.append(reading)
-        decided += self._feed(state, segment)
-        state.cursor = (readings[-1].ts_ms, readings[-1].id)
-        decisions = [self._decide(shipment_id, state, window) for _, window in decided]
-        fresh = self.checkpoint.record_decisions(
-            shipment_id, state.cursor, state.tracker.state_dict(), [d for d in decisions if d is not None]
-        )
+        try:
+            decided, late_rows = self._score(shipment_id, state, readings)
+        except ValueError as exc:
+            # Nothing of this page is recorded: it is read again, and refused again, next round.
+            log.error("shipment %s: the detectors refuse this page (terms in force): %s", shipment_id, exc)
+            self._shipments.pop(shipment_id, None)
+            return False
+        state.after_id = readings[-1].id
+        if late_rows:
+            log.info(
+                "shipment %s: %d late reading(s) (older than %s) scored by their device's late tracker",
+                shipment_id,
+                late_rows,
+                state.frontier_ms,
+            )
+        # One by one: a window is checked against the page's earlier decisions too (they are recorded only with
+        # the page), so the outcome does not depend on where a node's pages happened to end.
+        decisions: list[Decision] = []
+        for window, late in decided:
+            decision = self._decide(shipment_id, state, window, late, decisions)
+            if decision is not None:
+                decisions.append(decision)
+        fresh = self.checkpoint.record_decisions(shipment_id, state.position(), decisions)
         if any(fresh):
             self._crash_point("after_sign")
         return len(page) == self.settings.page_size and len(readings) == len(page)
 
-    @staticmethod
-    def _feed(state: _Shipment, segment: list[ReadingPublic]) -> list[tuple[ReadingPublic, BreachWindow]]:
-        return [(segment[index], window) for index, window in state.tracker.feed(segment)]
+    def _score(
+        self, shipment_id: str, state: _Shipment, readings: list[ReadingPublic]
+    ) -> tuple[list[tuple[BreachWindow, bool]], int]:
+        """Feed a page, in acceptance order, to the shipment's tracker (readings at or after its newest) or to
+        the late tracker of the reading's device (older ones); returns (window, decided late) and the number
+        of late readings. Raises ValueError when the detectors refuse the terms in force."""
+        decided: list[tuple[BreachWindow, bool]] = []
+        segment: list[ReadingPublic] = []
+        target: _LateTracker | None = None  # None: the in-order tracker
+        tracker = state.tracker
+        late_rows = 0
 
-    def _decide(self, shipment_id: str, state: _Shipment, window: BreachWindow) -> Decision | None:
+        def flush() -> None:
+            decided.extend((window, target is not None) for _, window in self._feed(tracker, segment))
+            segment.clear()
+
+        for reading in readings:
+            ts_s = reading.ts_ms // 1000
+            late = state.frontier_ms is not None and ts_s < state.frontier_ms // 1000
+            following = state.late.get(reading.device_id) if late else None
+            if late and following is not None and ts_s < following.last_ms // 1000:
+                # The API only accepts a device's readings in time order; this cannot be scored in order.
+                log.error(
+                    "shipment %s: reading %d of %s is older than that device's previous late reading; not scored",
+                    shipment_id,
+                    reading.id,
+                    reading.device_id,
+                )
+                continue
+            plan = self.plan_at(state.order_id, int(shipment_id), state.current_terms, state.deadline_s, ts_s)
+            if late and following is None:
+                following = state.late[reading.device_id] = _LateTracker(self._new_tracker(plan), reading.ts_ms)
+            if following is not target or plan != (tracker if following is None else following.tracker).plan:
+                flush()
+                target = following
+                tracker = state.tracker if following is None else following.tracker
+                if plan != tracker.plan:
+                    log.info(
+                        "shipment %s: plan of %d leg(s), reroutes %s, custody since %d, from %d%s",
+                        shipment_id,
+                        len(plan.legs),
+                        [(r.handover_place or "?", r.taken_over_at_s) for r in plan.reroutes],
+                        plan.custody_since_s,
+                        reading.ts_ms,
+                        "" if following is None else f" (late readings of {reading.device_id})",
+                    )
+                    tracker.replan(plan)
+            segment.append(reading)
+            if following is None:
+                state.frontier_ms = reading.ts_ms
+            else:
+                following.last_ms = reading.ts_ms
+                late_rows += 1
+        flush()
+        state.late_rows += late_rows
+        return decided, late_rows
+
+    @staticmethod
+    def _feed(tracker: ShipmentTracker, segment: list[ReadingPublic]) -> list[tuple[ReadingPublic, BreachWindow]]:
+        return [(segment[index], window) for index, window in tracker.feed(segment)]
+
+    def _already_decided(
+        self, shipment_id: str, state: _Shipment, window: BreachWindow, late: bool, page: list[Decision]
+    ) -> str | None:
+        """Why a decided window must not be signed (again), or None. ``page``: the page's earlier decisions."""
+        kind = int(window.kind)
+        recorded = self.checkpoint.verdict_of_window(state.order_id, kind, window.window_start_s)
+        if recorded is not None:
+            return f"recorded here as verdict {recorded.verdict_id} ({recorded.status.value})"
+        earlier = [(d.verdict_id, d.verdict) for d in page]
+        if any(v.kind == kind and v.window_start == window.window_start_s for _, v in earlier):
+            return "decided earlier in this page"
+        if late:
+            earlier += [(r.verdict_id, r.verdict) for r in self.checkpoint.verdicts() if r.shipment_id == shipment_id]
+            for vid, v in earlier:
+                overlaps = v.window_start <= window.window_end_s and window.window_start_s <= v.window_end
+                if int(v.kind) == kind and overlaps:
+                    return f"overlaps verdict {vid} [{v.window_start}, {v.window_end}] of the same kind"
+        return None
+
+    def _decide(
+        self, shipment_id: str, state: _Shipment, window: BreachWindow, late: bool, page: list[Decision]
+    ) -> Decision | None:
+        kind = KIND_NAMES[window.kind]
+        why_not = self._already_decided(shipment_id, state, window, late, page)
+        if why_not is not None:
+            log.info(
+                "shipment %s: %s window [%d, %d]%s %s; not signing it again",
+                shipment_id,
+                kind,
+                window.window_start_s,
+                window.window_end_s,
+                " (late readings)" if late else "",
+                why_not,
+            )
+            return None
         oracle_set = self.chain.oracle_set()
         package = build_evidence(
             chain_id=self.chain.chain_id,
@@ -378,7 +570,6 @@ class OracleNode:
         if stored != package.cid:
             raise ChainError(f"evidence store returned CID {stored}, expected {package.cid}")
         vid = "0x" + verdict_id(package.verdict, self.chain.chain_id, self.chain.hub_address).hex()
-        kind = KIND_NAMES[window.kind]
         detected_at_ms = int(time.time() * 1000)
         accepted = self.chain.verdict_of_window(package.verdict)
         if accepted != ZERO32:

@@ -7,7 +7,7 @@ import pytest
 
 from offchain.api.client import sign_batch
 
-from .conftest import Device, make_readings, new_device, register
+from .conftest import Device, make_readings, new_device, now_ms, register
 
 
 @pytest.fixture
@@ -109,3 +109,66 @@ def test_position_ignores_older_fix_from_second_device(
 
 def test_position_of_unknown_shipment_is_not_found(http: httpx.Client) -> None:
     assert http.get("/shipments/nothing-here/position").status_code == 404
+
+
+@pytest.fixture
+def late_backlog(http: httpx.Client) -> tuple[Device, Device, list[dict[str, int]], list[dict[str, int]]]:
+    """Two devices of one shipment: the first uploads 10 readings, then the second its older backlog of 8."""
+    first = new_device()
+    second = new_device([first.shipment_id])
+    for device in (first, second):
+        register(http, device).raise_for_status()
+    start = now_ms() - 60 * 60_000
+    recent = make_readings(10, start_ms=start + 30 * 60_000)
+    backlog = make_readings(8, start_ms=start)
+    for device, readings in ((first, recent), (second, backlog)):
+        batch = sign_batch(device.device_id, device.shipment_id, 1, readings, device.key)
+        http.post("/batches", json=batch.model_dump()).raise_for_status()
+    return first, second, recent, backlog
+
+
+def test_after_id_reads_in_acceptance_order_including_a_late_backlog(
+    http: httpx.Client, late_backlog: tuple[Device, Device, list[dict[str, int]], list[dict[str, int]]]
+) -> None:
+    first, second, recent, backlog = late_backlog
+    page = http.get(f"/shipments/{first.shipment_id}/readings", params={"after_id": 0, "limit": 100}).json()
+    expected = [(first.device_id, r["ts_ms"]) for r in recent] + [(second.device_id, r["ts_ms"]) for r in backlog]
+    assert [(i["device_id"], i["ts_ms"]) for i in page["items"]] == expected
+    assert page["next_cursor"] is None
+
+
+def test_time_order_puts_the_late_backlog_first(
+    http: httpx.Client, late_backlog: tuple[Device, Device, list[dict[str, int]], list[dict[str, int]]]
+) -> None:
+    first, second, _, _ = late_backlog
+    items = http.get(f"/shipments/{first.shipment_id}/readings", params={"limit": 100}).json()["items"]
+    assert [i["device_id"] for i in items] == [second.device_id] * 8 + [first.device_id] * 10
+
+
+def test_following_after_id_page_by_page_reads_every_reading_once(
+    http: httpx.Client, late_backlog: tuple[Device, Device, list[dict[str, int]], list[dict[str, int]]]
+) -> None:
+    first, _, recent, backlog = late_backlog
+    seen: list[int] = []
+    after_id = 0
+    while True:
+        params = {"after_id": after_id, "limit": 7}
+        items = http.get(f"/shipments/{first.shipment_id}/readings", params=params).json()["items"]
+        if not items:
+            break
+        seen += [item["id"] for item in items]
+        after_id = items[-1]["id"]
+    assert len(seen) == len(recent) + len(backlog)
+    assert seen == sorted(set(seen))
+
+
+def test_after_id_with_a_cursor_is_malformed(http: httpx.Client) -> None:
+    response = http.get("/shipments/any/readings", params={"after_id": 0, "cursor": "MTox"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "after_id"
+
+
+def test_negative_after_id_is_malformed(http: httpx.Client) -> None:
+    response = http.get("/shipments/any/readings", params={"after_id": -1})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "after_id"
