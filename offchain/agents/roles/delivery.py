@@ -127,6 +127,8 @@ class DeliveryBuyer(ApprovalGate, Role):
                                f"award delivery CFP {cfp_id} to {winner.bidder}")
         if outcome.done and not outcome.ok:
             log.error("award of delivery CFP %d failed: %s", cfp_id, outcome.error)
+            if self.ctx.chain.now() > cfp["award"]:
+                return  # the award phase closed while we decided (a slow round): next round expires and re-tenders
             self.state.update_fact("mydelivery", cfp_id, status="failed")
 
     def on_cfp_awarded(self, e: ChainEvent) -> None:
