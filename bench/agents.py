@@ -834,6 +834,11 @@ def _delivery_cfps(world: AgentsWorld, order_id: int) -> dict[int, dict[str, Any
     return found
 
 
+def _logs(world: AgentsWorld, event: str, cfp_id: int) -> list[Any]:
+    return list(getattr(world.chain.procurement.events, event).get_logs(
+        from_block=world.chain.first_block, argument_filters={"cfpId": cfp_id}))
+
+
 def _goods_failures(world: AgentsWorld, wholesaler: str) -> list[str]:
     """The wholesaler's goods CFPs that closed without an award (the supplier's bid missed a phase)."""
     state = world.agents[wholesaler].ctx.state
@@ -882,11 +887,11 @@ def _attempt(world: AgentsWorld, attempt: Attempt, wholesaler: str, free: int, s
             if measured["bids_revealed"] < free:
                 attempt.failure = f"{measured['bids_revealed']} of {free} bids revealed (CFP {cfp_id} awarded)"
             return False
-        revealed = len(world.agents["logistics"].role.revealed_bids(cfp_id))
-        if cfp.get("reveal") and world.now_s() > int(cfp["reveal"]) and revealed == 0:
+        # The chain, not the logistics agent's knowledge (a round behind), says whether any bid was revealed;
+        # once a block past the reveal deadline exists no reveal can land any more.
+        if cfp.get("reveal") and world.now_s() > int(cfp["reveal"]) and not _logs(world, "BidRevealed", cfp_id):
             seen.add(cfp_id)
-            committed = len(list(world.chain.procurement.events.BidCommitted.get_logs(
-                from_block=world.chain.first_block, argument_filters={"cfpId": cfp_id})))
+            committed = len(_logs(world, "BidCommitted", cfp_id))
             attempt.failure = (f"0 of {free} bids revealed ({committed} committed); CFP {cfp_id} expires and the "
                                "logistics agent tenders the order again")
             return True
