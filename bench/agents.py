@@ -812,6 +812,10 @@ def _cfp_events(world: AgentsWorld, cfp_id: int) -> dict[str, Any]:
             "bids_committed": len(committed), "bids_revealed": len(revealed)}
 
 
+class NoPhaseFittedError(RuntimeError):
+    """Every phase length up to the longest allowed failed for a market size."""
+
+
 @dataclass
 class Attempt:
     """One try of a phase length: the delivery CFP it produced and how it ended."""
@@ -953,7 +957,7 @@ def runtime_cfp_to_award(world: AgentsWorld, carriers: int, max_window_s: int, f
         tried[str(window)] = f"{attempt.failure}; rounds took up to {max(attempt.step_s):.1f} s"
         log.info("%d carriers, %d s phases: %s; doubling them", carriers, window, tried[str(window)])
         window *= 2
-    raise RuntimeError(f"{carriers} carriers: no phase length up to {max_window_s} s fitted: {tried}")
+    raise NoPhaseFittedError(f"{carriers} carriers: no phase length up to {max_window_s} s fitted: {tried}")
 
 
 def runtime_shipments(world: AgentsWorld, shipments: int, in_flight: int, max_rounds: int) -> dict[str, Any]:
@@ -1011,8 +1015,12 @@ def run_runtime(url: str, manifest: DeploymentManifest, data_dir: Path, counts: 
             # A phase must hold the round in which every carrier bids: the last market's busiest round, scaled
             # by the number of carriers, is the first guess (shorter phases would fail and cost a CFP each).
             hint = 0 if previous is None else int(1.5 * previous["round_s_max"] * count / previous["carriers"])
-            latency[str(count)] = previous = runtime_cfp_to_award(world, count, max_window_s, hint)
-            log.info("agents' runtime, %d carriers: %s", count, latency[str(count)])
+            try:
+                latency[str(count)] = previous = runtime_cfp_to_award(world, count, max_window_s, hint)
+                log.info("agents' runtime, %d carriers: %s", count, latency[str(count)])
+            except NoPhaseFittedError as exc:  # recorded; the other market sizes are still worth measuring
+                latency[str(count)] = {"not_measured": str(exc)}
+                log.error("agents' runtime, %d carriers: not measured: %s", count, exc)
             save({"cfp_to_award": latency, "shipments": rows})
             if index == 0:  # shipments with the smallest market, before more carriers join
                 for in_flight in in_flights:
@@ -1041,7 +1049,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     series = [(name, result[name]) for name in ("runtime", "harness") if result.get(name)]
     for name, data in series:
-        latency = data["cfp_to_award"]
+        latency = {n: row for n, row in data["cfp_to_award"].items() if "not_measured" not in row}
         counts = sorted(int(n) for n in latency)
         left.plot(counts, [latency[str(n)]["chain_s" if name == "runtime" else "chain_s_median"] for n in counts],
                   "o-" if name == "runtime" else "s--", label=f"{LABELS[name]}: chain seconds")
