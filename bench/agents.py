@@ -1056,7 +1056,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     left.set(title="Delivery CFP tx to award tx", xlabel="competing carriers", ylabel="seconds", xscale="log",
              ylim=(0, None))
     left.legend(fontsize=8)
-    bars = [(f"{LABELS[name]}\n{r['in_flight']} in flight", r["per_minute"]) for name, data in series
+    clock = {"runtime": f"warp {WARP_S} s/round", "harness": "real clock"}
+    bars = [(f"{LABELS[name]}\n{r['in_flight']} in flight\n{clock[name]}", r["per_minute"]) for name, data in series
             for r in data["shipments"]]
     right.bar([b[0] for b in bars], [b[1] for b in bars])
     right.set(title="Shipments completed per minute (one anvil)", ylabel="shipments / minute")
