@@ -148,11 +148,11 @@ bench-api: setup  ## HTTP ingestion throughput (batch sizes 1/100/1000) -> bench
 bench-agents-ai: setup  ## demand forecast and risk-scored awards vs naive baselines (synthetic, seeded) -> bench/results/agents_ai.json
 	python bench/agents_ai.py
 
-# The agents' runtime series stops at 10 carriers: with 50 and more its fixed phase lengths let CFPs expire and
-# be re-tendered without end (bench/agents.py widens phases only after an award; see bench/results/agents.json).
+# ~20 min on 2 shared cores, half of it the agents' runtime at 200 carriers (a round of 200 agents takes up to
+# 2 min when 200 bids land at once); `--carriers 10,50` for a shorter run.
 bench-agents: setup  ## CFP-to-award time (10/50/200 carriers) and shipments per minute on one anvil -> bench/results/agents.json
 	python bench/agents.py --series harness --carriers 10,50,200
-	python bench/agents.py --series runtime --carriers 10 --runtime-in-flight 1,5
+	python bench/agents.py --series runtime --carriers 10,50,200 --shipments 5 --runtime-in-flight 1,5
 
 evaluate: setup  ## NAB-style evaluation of the detector on ../shared/data/anomaly (nab/ and skab/)
 	python -m oracles.evaluate ../shared/data/anomaly/nab

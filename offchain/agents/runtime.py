@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 from .approvals import ApprovalDesk
 from .chain import Chain, ChainEvent, to_bytes32
 from .config import AgentConfig
-from .scanner import Backoff, EventScanner, ScanError
+from .scanner import Backoff, ChainReader, EventScanner, ScanError
 from .state import AgentState
 from .strategy.buyer import ReorderPlanner, RiskScorer
 from .transcript import Transcript
@@ -76,13 +76,15 @@ class AgentContext:
 
 class Agent:
     def __init__(self, ctx: AgentContext, role: Role, *, confirmations: int = 2, poll_interval_s: float = 1.0,
-                 chunk_blocks: int = 2_000, reorg_depth: int = 12) -> None:
+                 chunk_blocks: int = 2_000, reorg_depth: int = 12, reader: ChainReader | None = None) -> None:
+        """`reader`: where the scanner reads the chain; None asks the node directly. Agents stepped together
+        in one process share a `scanner.SharedReader` (see there)."""
         self.ctx = ctx
         self.role = role
         self.poll_interval_s = poll_interval_s
         self.scanner = EventScanner(
             ctx.chain, ctx.state, self._handle, confirmations=confirmations, chunk_blocks=chunk_blocks,
-            reorg_depth=reorg_depth,
+            reorg_depth=reorg_depth, reader=reader,
         )
         self._stop = threading.Event()
 

@@ -116,11 +116,16 @@ class DeliveryBuyer(ApprovalGate, Role):
                 "award", subject, f"award delivery CFP {cfp_id} to {winner.bidder} for {money(value)}",
                 {"award_to": winner.bidder, "unit_price": winner.unit_price}, list(decision.reasons), value=value,
             )
+        def failed(_error: str | None) -> None:
+            if self.ctx.chain.now() > cfp["award"]:
+                return  # the award phase closed while we decided (a slow round): next round expires and re-tenders
+            self.state.update_fact("mydelivery", cfp_id, status="failed")
+
         self.award_if_approved(
             approved, cfp_id, decision, f"delivery CFP {cfp_id}",
             exclude=lambda: self.state.update_fact(
                 "tender", cfp["parent"], exclude=[*tender.get("exclude", []), winner.bidder]),
-            failed=lambda _error: self.state.update_fact("mydelivery", cfp_id, status="failed"),
+            failed=failed,
         )
 
     def on_cfp_awarded(self, e: ChainEvent) -> None:

@@ -58,3 +58,14 @@ def test_an_unknown_series_is_refused_with_the_choices() -> None:
     done = _bench("--series", "runtime,magic", timeout=60)
     assert done.returncode == 2
     assert "unknown series ['magic']" in done.stderr and "harness" in done.stderr
+
+
+def test_a_market_no_phase_length_fits_is_recorded_as_not_measured(tmp_path: Path) -> None:
+    out = tmp_path / "agents.json"
+    # the first guess is 2 s at least: a 1 s ceiling leaves no phase length to try
+    done = _bench("--series", "runtime", "--carriers", "3", "--runtime-in-flight", "", "--max-window", "1",
+                  "--out", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = json.loads(out.read_text())["runtime"]["cfp_to_award"]["3"]
+    assert row == {"not_measured": "3 carriers: no phase length up to 1 s fitted: {}"}
+    assert "agents' runtime, 3 carriers: not measured" in done.stderr
