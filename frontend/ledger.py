@@ -11,6 +11,7 @@ from typing import Any
 from frontend.places import label
 from offchain.audit.events import ChainEvent
 from offchain.audit.history import History, struct_field
+from offchain.manifest import sla_terms
 
 ROLES = {1: "supplier", 2: "wholesaler", 4: "retailer", 8: "logistics", 16: "carrier"}
 VERDICT_KIND = {1: "temperature", 2: "humidity", 3: "shock", 4: "route deviation", 5: "delay"}
@@ -56,18 +57,6 @@ def _params(event: ChainEvent) -> Any:
     return event.args["params"]
 
 
-SLA_FIELDS = (
-    "tempMinCentiC",
-    "tempMaxCentiC",
-    "humidityMinBp",
-    "humidityMaxBp",
-    "shockLimitMilliG",
-    "excursionGraceSeconds",
-)
-
-
-def sla_dict(value: Any) -> dict[str, int]:
-    return {name: int(struct_field(value, name, i)) for i, name in enumerate(SLA_FIELDS)}
 
 
 def cfps(history: History) -> list[CfpRow]:
@@ -90,7 +79,7 @@ def cfps(history: History) -> list[CfpRow]:
             commit_deadline=int(struct_field(params, "commitDeadline", 10)),
             reveal_deadline=int(struct_field(params, "revealDeadline", 11)),
             award_deadline=int(struct_field(params, "awardDeadline", 12)),
-            sla=sla_dict(struct_field(params, "sla", 13)),
+            sla=sla_terms(struct_field(params, "sla", 13)),
         )
     for event in history.named("Procurement", "BidCommitted"):
         row = rows.get(int(event.args["cfpId"]))
@@ -368,7 +357,7 @@ def shipment(history: History, read_sla: Callable[[int], Any], twin_id: int) -> 
         twin_id=twin_id,
         order_id=order_id,
         legs=placed_legs([r for r in cfps(history) if r.order_id == order_id and r.kind == "delivery"], custody),
-        sla=sla_dict(read_sla(order_id)) if order_id else None,
+        sla=sla_terms(read_sla(order_id)) if order_id else None,
         verdicts=[v for v in verdicts(history, order_id) if v.twin_id == twin_id] if order_id else [],
         custody=custody,
         order=next((o for o in escrow_orders(history) if o.order_id == order_id), None),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +132,23 @@ def write_manifest(manifest: DeploymentManifest, path: str | os.PathLike[str]) -
         Path(tmp).unlink(missing_ok=True)
         raise
     return file
+
+
+# IProcurement.SlaTerms (interfaces/IProcurement.sol), in ABI order.
+SLA_FIELDS = (
+    "tempMinCentiC",
+    "tempMaxCentiC",
+    "humidityMinBp",
+    "humidityMaxBp",
+    "shockLimitMilliG",
+    "excursionGraceSeconds",
+)
+
+
+def sla_terms(value: Mapping[str, Any] | Sequence[Any]) -> dict[str, int]:
+    """An SlaTerms struct as web3 decodes it (a mapping in events, a tuple from calls), by field name."""
+    if isinstance(value, Mapping):
+        return {name: int(value[name]) for name in SLA_FIELDS}
+    if len(value) != len(SLA_FIELDS):
+        raise ValueError(f"an SlaTerms struct has {len(SLA_FIELDS)} fields, got {len(value)}")
+    return {name: int(field) for name, field in zip(SLA_FIELDS, value, strict=True)}

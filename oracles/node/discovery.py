@@ -11,10 +11,10 @@ accepts it (TwinDelivered) or its order is cancelled.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from offchain.manifest import sla_terms
 from oracles.node.chain import ChainClient
 from oracles.node.routing import PlaceIdError, decode_place
 from oracles.node.terms import ChainTerms, PlannedLeg, RerouteState
@@ -22,19 +22,8 @@ from oracles.node.terms import ChainTerms, PlannedLeg, RerouteState
 log = logging.getLogger("asc.oracle.discovery")
 
 GOODS, DELIVERY = 0, 1  # IProcurement.CfpKind
-_SLA_FIELDS = (
-    "tempMinCentiC",
-    "tempMaxCentiC",
-    "humidityMinBp",
-    "humidityMaxBp",
-    "shockLimitMilliG",
-    "excursionGraceSeconds",
-)
-
-
 def _terms(sla: Any) -> ChainTerms:
-    values = [sla[name] for name in _SLA_FIELDS] if isinstance(sla, Mapping) else list(sla)
-    return ChainTerms(*(int(value) for value in values))
+    return ChainTerms(*sla_terms(sla).values())
 
 
 @dataclass(frozen=True, slots=True)

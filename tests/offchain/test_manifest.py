@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from offchain.manifest import SCHEMA, DeploymentManifest, ManifestError, load_manifest, write_manifest
+from offchain.manifest import (
+    SCHEMA,
+    SLA_FIELDS,
+    DeploymentManifest,
+    ManifestError,
+    load_manifest,
+    sla_terms,
+    write_manifest,
+)
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
@@ -83,3 +91,14 @@ def test_non_checksummed_address_is_refused() -> None:
 def test_unknown_contract_lookup_lists_what_exists() -> None:
     with pytest.raises(ManifestError, match=r"no contract 'Nope'.*\['Escrow', 'VerdictHub'\]"):
         _manifest().contract("Nope")
+
+
+def test_sla_terms_reads_a_decoded_struct_by_name_or_position() -> None:
+    expected = {name: i * 10 - 5 for i, name in enumerate(SLA_FIELDS)}
+    assert sla_terms(expected) == expected
+    assert sla_terms(tuple(expected.values())) == expected
+
+
+def test_sla_terms_refuses_a_tuple_of_another_struct() -> None:
+    with pytest.raises(ValueError, match="SlaTerms struct has 6 fields, got 5"):
+        sla_terms((1, 2, 3, 4, 5))
