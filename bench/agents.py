@@ -81,6 +81,7 @@ from offchain.agents.risk import RiskModel, outcomes_from_chain  # noqa: E402
 from offchain.devkeys import dev_account  # noqa: E402
 from offchain.manifest import DeploymentManifest, load_manifest  # noqa: E402
 from offchain.scenario.deploy import project_copy  # noqa: E402
+from offchain.scenario.processes import PortPool  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
@@ -106,17 +107,11 @@ log = logging.getLogger("bench.agents")
 # ---------------------------------------------------------------------------------------------- chain
 
 
-def _free_port() -> int:
-    import socket
+_PORT_POOL = PortPool(PORTS.start, PORTS.stop - 1)
 
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+
+def _free_port() -> int:
+    return _PORT_POOL.take()
 
 
 @contextlib.contextmanager

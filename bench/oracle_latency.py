@@ -25,7 +25,6 @@ import json
 import logging
 import math
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import tests.oracles.node.conftest as node_support  # noqa: E402
+from offchain.scenario.processes import PortPool  # noqa: E402
 from tests.oracles.node.conftest import (  # noqa: E402
     ADMIN_TOKEN,
     ORACLE_TOKEN,
@@ -63,20 +63,8 @@ def use_ports(ports: range) -> None:
     The node test helpers pick their ports through their module's ``free_port`` (fixed to 9100-9199, the
     node tests' range); replacing it lets the bench run beside those tests on a range of its own.
     """
-    candidates = iter(ports)
-
-    def pick() -> int:
-        for port in candidates:
-            with socket.socket() as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-        raise RuntimeError(f"no free port left in {ports.start}-{ports.stop - 1}")
-
-    node_support.free_port = pick
+    pool = PortPool(ports.start, ports.stop - 1)
+    node_support.free_port = pool.take
 
 
 def port_range(text: str) -> range:

@@ -10,7 +10,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,26 +27,17 @@ from web3 import Web3
 from offchain.api.client import ApiClient
 from offchain.devkeys import dev_oracle_accounts
 from offchain.manifest import DeploymentManifest, load_manifest
+from offchain.scenario.processes import PortPool
 
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN_TOKEN = "oracle-node-test-admin-token"
 ORACLE_TOKEN = "oracle-node-test-oracle-token"
-_PORTS = itertools.count(9100)
+_PORTS = PortPool(9100, 9199)
 
 
 def free_port() -> int:
-    """The next port of 9100-9199 nobody listens on."""
-    for port in _PORTS:
-        if port > 9199:
-            break
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port left in 9100-9199")
+    """The next port of 9100-9199 nobody listens on (never the same one twice in a session)."""
+    return _PORTS.take()
 
 
 def _env() -> dict[str, str]:
