@@ -25,6 +25,7 @@ def _group(path: Path) -> str:
     return "scenarios" if _SCENARIOS in path.parents else "suite"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks into the scheduling scope
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(Path(str(item.path)))))
